@@ -1,0 +1,80 @@
+"""The activity log: one ActivityLog row per create, update and delete of any other PetLand
+record, written in the same transaction as the change, however the change was made.
+
+The actor is the user of the current request (``ActorMiddleware`` for the admin and session
+views, ``acting_as`` in the API views and services); changes from a shell or a command have
+none unless the caller says ``with acting_as(user):``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+
+_actor: contextvars.ContextVar[Any] = contextvars.ContextVar("petland_actor", default=None)
+
+# Saves that only touch these fields are bookkeeping, not activity.
+IGNORED_UPDATE_FIELDS = frozenset({"last_login"})
+
+
+@contextmanager
+def acting_as(user: Any) -> Iterator[None]:
+    token = _actor.set(user)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def current_actor() -> Any:
+    user = _actor.get()
+    if callable(user) and not hasattr(user, "pk"):
+        user = user()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+class ActorMiddleware:
+    """Makes ``request.user`` the actor of changes made while handling the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with acting_as(lambda: getattr(request, "user", None)):
+            return self.get_response(request)
+
+
+def record_activity(instance: models.Model, action: str) -> None:
+    from petland.models import ActivityLog
+
+    actor = current_actor()
+    ActivityLog.objects.create(
+        actor=actor if actor is not None and actor.pk is not None else None,
+        action=action,
+        entity_type=instance._meta.verbose_name.replace(" ", "_"),
+        entity_id=str(instance.pk),
+        summary=f"{instance._meta.verbose_name.capitalize()} {str(instance)[:150]} {action}"[:255],
+    )
+
+
+def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+    if not raw and not (update_fields and set(update_fields) <= IGNORED_UPDATE_FIELDS):
+        record_activity(instance, "created" if created else "updated")
+
+
+def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    record_activity(instance, "deleted")
+
+
+def connect_signals(models_to_log: list[type[models.Model]]) -> None:
+    for model in models_to_log:
+        post_save.connect(_saved, sender=model, dispatch_uid=f"activity:{model._meta.label}:save")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"activity:{model._meta.label}:delete")

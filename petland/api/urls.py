@@ -1,0 +1,25 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from petland.api import views
+
+router = DefaultRouter()
+router.register("pets", views.PetViewSet, basename="pet")
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("reservations", views.ReservationViewSet, basename="reservation")
+router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("medical-history", views.MedicalRecordViewSet, basename="medical-record")
+router.register("employees", views.EmployeeViewSet, basename="employee")
+router.register("activity-logs", views.ActivityLogViewSet, basename="activity-log")
+
+urlpatterns = [
+    path("users/me/", views.MeView.as_view(), name="users-me"),
+    path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include(router.urls)),
+]

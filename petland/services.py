@@ -1,0 +1,73 @@
+"""Every write to PetLand's records goes through here: validated with ``full_clean()``, saved
+in one transaction (with its activity-log row and real-time events), attributed to the actor.
+
+The generic ``record_*`` services serve the plain create/update/delete of every model; the
+named ones below add a rule of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from petland.activity import acting_as
+from petland.models import Invoice, Reservation
+
+M = TypeVar("M", bound=models.Model)
+
+
+@transaction.atomic
+def record_create(model: type[M], *, actor: Any, **fields: Any) -> M:
+    instance = model(**fields)
+    instance.full_clean()
+    with acting_as(actor):
+        instance.save()
+    return instance
+
+
+@transaction.atomic
+def record_update(instance: M, *, actor: Any, **fields: Any) -> M:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    with acting_as(actor):
+        instance.save()
+    return instance
+
+
+@transaction.atomic
+def record_delete(instance: models.Model, *, actor: Any) -> None:
+    with acting_as(actor):
+        instance.delete()
+
+
+def reservation_set_status(*, reservation: Reservation, status: str, actor: Any) -> Reservation:
+    return record_update(reservation, actor=actor, status=status)
+
+
+def invoice_next_number() -> str:
+    year = timezone.now().year
+    prefix = f"INV-{year}-"
+    last = Invoice.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
+    sequence = int(last.removeprefix(prefix)) + 1 if last and last.removeprefix(prefix).isdigit() else 1
+    return f"{prefix}{sequence:06d}"
+
+
+@transaction.atomic
+def invoice_create(*, actor: Any, **fields: Any) -> Invoice:
+    fields.setdefault("number", invoice_next_number())
+    if fields.get("status") == Invoice.Status.ISSUED and not fields.get("issued_at"):
+        fields["issued_at"] = timezone.now()
+    return record_create(Invoice, actor=actor, **fields)
+
+
+def invoice_update(invoice: Invoice, *, actor: Any, **fields: Any) -> Invoice:
+    if fields.get("status") == Invoice.Status.ISSUED and not (fields.get("issued_at") or invoice.issued_at):
+        fields["issued_at"] = timezone.now()
+    return record_update(invoice, actor=actor, **fields)
+
+
+def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
+    return invoice_update(invoice, actor=actor, status=Invoice.Status.ISSUED)

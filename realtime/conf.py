@@ -1,0 +1,22 @@
+"""The real-time app's settings, read from ``settings.REALTIME`` with defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    "PUBLICATIONS": None,  # dotted path to the project's list of Publication
+    "ALLOWED_ORIGINS": [],  # extra browser origins besides ALLOWED_HOSTS
+    "EVENT_RETENTION_DAYS": 7,
+    "POLL_INTERVAL": 1.0,  # seconds between a server process's checks of the log for missed events
+    "MAX_MESSAGE_BYTES": 64 * 1024,
+    "MAX_REPLAY": 10_000,  # events a resume may replay before the client is told to resync
+    "GROUP": "realtime.events",
+    "NOTIFICATION_CHANNEL": "users",  # the channel that carries each user's notifications  # channel-layer group every server process subscribes to
+}
+
+
+def setting(name: str) -> Any:
+    return {**DEFAULTS, **getattr(settings, "REALTIME", {})}[name]

@@ -1,0 +1,205 @@
+"""The WebSocket consumer: authenticate, register with the process hub, signal ready, relay.
+
+It never writes domain rows and never touches the ORM outside ``database_sync_to_async``.
+There is no channel-layer group per socket: the process's hub (``realtime.hub``) holds the one
+subscription and pushes each event, already encoded, to the sockets that may see it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from realtime import messages, selectors
+from realtime.conf import setting
+from realtime.event_log import Delivery
+from realtime.hub import Hub
+from realtime.registry import Access, registry
+
+logger = logging.getLogger(__name__)
+security_logger = logging.getLogger("realtime.security")
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_BIG = 1009
+
+
+class InvalidMessage(ValueError):
+    pass
+
+
+class ChannelConsumer(AsyncWebsocketConsumer):
+    # No per-socket channel-layer channel: the hub receives for the whole process.
+    channel_layer_alias = "realtime.hub-only"
+
+    channel: str
+    user_id: int | None
+    is_staff: bool
+
+    async def connect(self) -> None:
+        self.channel = self.scope["url_route"]["kwargs"]["channel"]
+        self.hub: Hub | None = None
+        self.record_filter: set[str] | None = None
+        self.floor = 0  # events up to this seq were already sent or are covered by a replay
+        self._buffer: list[Delivery] | None = []  # live events held back until ready/replayed
+        publication = registry().for_channel(self.channel)
+        user = self.scope.get("user")
+        authenticated = bool(user is not None and user.is_authenticated and user.is_active)
+        self.user_id = user.pk if authenticated else None
+        self.is_staff = bool(authenticated and user.is_staff)
+
+        if publication is None:
+            return await self._refuse(CLOSE_NOT_FOUND, "not_found", f"Unknown channel {self.channel!r}.")
+        if publication.access is not Access.PUBLIC and not authenticated:
+            reason = self.scope.get("auth_error") or "Authentication required: pass ?token=<JWT access token>."
+            return await self._refuse(CLOSE_UNAUTHENTICATED, "unauthenticated", reason)
+        if publication.access is Access.STAFF and not self.is_staff:
+            return await self._refuse(CLOSE_FORBIDDEN, "forbidden", "This channel is for staff only.")
+
+        await self.accept()
+        self.hub = await Hub.running()
+        self.hub.add(self)
+        self.floor = self.connected_at = self.hub.position
+        await self.send(
+            messages.control(
+                "connection_established",
+                channel=self.channel,
+                user_id=str(self.user_id) if self.user_id is not None else None,
+                last_event_id=self.floor,
+            )
+        )
+        resume_from = self._query_int("last_event_id")
+        if resume_from is not None:
+            await self._replay(after=resume_from, upto=self.floor)
+        await self._release_buffer()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "hub", None) is not None:
+            self.hub.discard(self)
+
+    # --- from the hub -----------------------------------------------------------------------
+    async def push(self, delivery: Delivery) -> None:
+        if self._buffer is not None:
+            self._buffer.append(delivery)
+            return
+        if delivery.seq <= self.floor:
+            return
+        if self.record_filter is not None and delivery.record_id not in self.record_filter:
+            return
+        self.floor = delivery.seq
+        await self.send(delivery.text)
+
+    async def _release_buffer(self) -> None:
+        held, self._buffer = self._buffer or [], None
+        for delivery in held:
+            await self.push(delivery)
+
+    async def _replay(self, *, after: int, upto: int) -> None:
+        replay = await database_sync_to_async(selectors.replay)(
+            channel=self.channel,
+            after=after,
+            upto=upto,
+            user_id=self.user_id,
+            is_staff=self.is_staff,
+            limit=setting("MAX_REPLAY"),
+        )
+        if replay.resync_required:
+            await self.send(messages.control("resync_required", last_event_id=upto))
+            return
+        for delivery in replay.deliveries:
+            if self.record_filter is None or delivery.record_id in self.record_filter:
+                await self.send(delivery.text)
+
+    # --- from the client --------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > setting("MAX_MESSAGE_BYTES"):
+            security_logger.warning("frame of %d bytes closed, channel=%s user=%s", size, self.channel, self.user_id)
+            await self.close(CLOSE_TOO_BIG)
+            return
+        try:
+            if text_data is None:
+                raise InvalidMessage("Binary frames are not accepted; send JSON text.")
+            await self._handle(_parse(text_data))
+        except InvalidMessage as exc:
+            security_logger.info("invalid message on %s from user %s: %s", self.channel, self.user_id, exc)
+            await self.send(messages.control("error", code="invalid_message", message=str(exc)))
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "ping":
+            await self.send(messages.control("pong"))
+        elif kind in ("subscribe", "unsubscribe"):
+            ids = _ids(message)
+            if kind == "subscribe":
+                self.record_filter = (self.record_filter or set()) | ids
+            elif self.record_filter is not None:
+                self.record_filter = (self.record_filter - ids) if ids else None
+                if not self.record_filter:
+                    self.record_filter = None  # no record left: back to the whole channel
+            await self.send(
+                messages.control(
+                    "subscriptions", ids=_sorted_ids(self.record_filter) if self.record_filter else None
+                )
+            )
+        elif kind == "resume":
+            after = message.get("last_event_id")
+            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+                raise InvalidMessage("resume needs last_event_id, a non-negative integer.")
+            # Everything after connected_at was sent live; replay only what came before.
+            self._buffer = []
+            await self._replay(after=after, upto=self.connected_at)
+            await self._release_buffer()
+        else:
+            raise InvalidMessage(f"Unknown message type {kind!r}; expected ping, subscribe, unsubscribe or resume.")
+
+    # --- helpers ----------------------------------------------------------------------------
+    async def _refuse(self, code: int, error: str, message: str) -> None:
+        """Accept, say why, and close with a code the client can see (a refused handshake
+        would only show the browser a 1006)."""
+        security_logger.info(
+            "refused %s on %s: %s (user=%s)", error, getattr(self, "channel", "?"), message, self.user_id
+        )
+        await self.accept()
+        await self.send(messages.control("error", code=error, message=message))
+        await self.close(code)
+
+    def _query_int(self, name: str) -> int | None:
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
+        if not values:
+            return None
+        try:
+            value = int(values[-1])
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise InvalidMessage("Invalid JSON.") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise InvalidMessage('Messages are JSON objects with a "type", e.g. {"type": "ping"}.')
+    return message
+
+
+def _ids(message: dict[str, Any]) -> set[str]:
+    ids = message.get("ids")
+    if not isinstance(ids, list) or len(ids) > 1000:
+        raise InvalidMessage('"ids" must be a list of at most 1000 record ids.')
+    if not all((isinstance(i, int) and not isinstance(i, bool)) or (isinstance(i, str) and 0 < len(i) <= 64) for i in ids):
+        raise InvalidMessage('"ids" must hold integers or short strings.')
+    return {str(i) for i in ids}
+
+
+def _sorted_ids(ids: set[str]) -> list[int | str]:
+    numbers = sorted(int(i) for i in ids if i.isdigit())
+    return [*numbers, *sorted(i for i in ids if not i.isdigit())]

@@ -1,0 +1,259 @@
+"""The per-process hub: one subscription to the channel layer for the whole server process,
+and local fan-out from it to the process's sockets.
+
+Every event arrives here once per process, already encoded. The hub delivers events strictly
+in ``seq`` order: one that arrives early waits for its predecessors, and a hole (a message the
+layer dropped, a Redis outage, a publisher that died after commit) is filled from the event
+log, found either by the next event's arrival or by a periodic check of the log. Each event
+goes only to the sockets whose user may see it, found through an index by channel, staff and
+user id, so its cost grows with its audience, not with the number of sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from realtime import event_log, selectors
+from realtime.conf import setting
+from realtime.event_log import Delivery
+
+logger = logging.getLogger(__name__)
+
+STALE_UNNUMBERED_SECONDS = 2.0  # an event still unnumbered this long after insert lost its publisher
+
+
+class Subscriber(Protocol):
+    channel: str
+    user_id: int | None
+    is_staff: bool
+
+    async def push(self, delivery: Delivery) -> None: ...
+
+
+class ChannelIndex:
+    def __init__(self) -> None:
+        self.everyone: set[Subscriber] = set()
+        self.staff: set[Subscriber] = set()
+        self.by_user: defaultdict[int, set[Subscriber]] = defaultdict(set)
+
+    def add(self, sub: Subscriber) -> None:
+        self.everyone.add(sub)
+        if sub.is_staff:
+            self.staff.add(sub)
+        if sub.user_id is not None:
+            self.by_user[sub.user_id].add(sub)
+
+    def discard(self, sub: Subscriber) -> None:
+        self.everyone.discard(sub)
+        self.staff.discard(sub)
+        if sub.user_id is not None:
+            users = self.by_user.get(sub.user_id)
+            if users is not None:
+                users.discard(sub)
+                if not users:
+                    del self.by_user[sub.user_id]
+
+    def recipients(self, delivery: Delivery) -> list[Subscriber]:
+        if delivery.public:
+            return list(self.everyone)
+        found: list[Subscriber] = list(self.staff) if delivery.staff_visible else []
+        for user_id in delivery.audience:
+            for sub in self.by_user.get(user_id, ()):
+                if not (delivery.staff_visible and sub.is_staff):
+                    found.append(sub)
+        return found
+
+
+class Hub:
+    _by_loop: dict[asyncio.AbstractEventLoop, Hub] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.position = 0  # the newest seq dispatched (or known to be before this hub started)
+        self.channels: defaultdict[str, ChannelIndex] = defaultdict(ChannelIndex)
+        self._inbox: asyncio.Queue[Sequence[Delivery] | None] = asyncio.Queue()
+        self._pending: dict[int, Delivery] = {}
+        self._ready = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._seen_at_last_poll = 0
+        self.gaps_filled = 0
+
+    # --- lifecycle ------------------------------------------------------------------------
+    @classmethod
+    async def running(cls) -> Hub:
+        """The hub of the running event loop, started and subscribed."""
+        loop = asyncio.get_running_loop()
+        with cls._registry_lock:
+            hub = cls._by_loop.get(loop)
+            if hub is None:
+                hub = cls._by_loop[loop] = cls(loop)
+                hub._start()
+        await hub._ready.wait()
+        return hub
+
+    def _start(self) -> None:
+        self._tasks = [
+            self.loop.create_task(self._subscribe(), name="realtime-hub-subscribe"),
+            self.loop.create_task(self._dispatch_forever(), name="realtime-hub-dispatch"),
+            self.loop.create_task(self._poll_forever(), name="realtime-hub-poll"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with self._registry_lock:
+            self._by_loop.pop(self.loop, None)
+
+    @classmethod
+    async def stop_running(cls) -> None:
+        hub = cls._by_loop.get(asyncio.get_running_loop())
+        if hub is not None:
+            await hub.stop()
+
+    @classmethod
+    def deliver_local(cls, deliveries: Sequence[Delivery]) -> None:
+        """Hand events to this process's hubs from any thread (no shared layer)."""
+        with cls._registry_lock:
+            hubs = list(cls._by_loop.values())
+        for hub in hubs:
+            try:
+                hub.loop.call_soon_threadsafe(hub._inbox.put_nowait, list(deliveries))
+            except RuntimeError:  # its loop has closed
+                pass
+
+    # --- subscribers ----------------------------------------------------------------------
+    def add(self, sub: Subscriber) -> None:
+        self.channels[sub.channel].add(sub)
+
+    def discard(self, sub: Subscriber) -> None:
+        index = self.channels.get(sub.channel)
+        if index is not None:
+            index.discard(sub)
+
+    def connection_count(self) -> dict[str, int]:
+        return {name: len(index.everyone) for name, index in self.channels.items() if index.everyone}
+
+    # --- receiving ------------------------------------------------------------------------
+    async def _subscribe(self) -> None:
+        from realtime.transport import LAYER_MESSAGE_TYPE, uses_shared_layer
+
+        if not uses_shared_layer():
+            logger.warning(
+                "realtime: no shared channel layer (REDIS_URL unset): changes made in other "
+                "processes reach this process's sockets only through the log poll"
+            )
+            await self._catch_up_and_open()
+            return
+        layer = get_channel_layer()
+        delay = 0.2
+        while True:
+            try:
+                name = await layer.new_channel()
+                await layer.group_add(setting("GROUP"), name)
+                await self._catch_up_and_open()
+                delay = 0.2
+                while True:
+                    message = await layer.receive(name)
+                    if message.get("type") == LAYER_MESSAGE_TYPE:
+                        self._inbox.put_nowait([Delivery.from_wire(row) for row in message["events"]])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("realtime hub lost its channel-layer subscription; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _catch_up_and_open(self) -> None:
+        if not self._ready.is_set():
+            self.position = await database_sync_to_async(selectors.last_seq)()
+            self._seen_at_last_poll = self.position
+            self._ready.set()
+        else:
+            self._inbox.put_nowait(None)  # resubscribed: look for what was missed meanwhile
+
+    async def _poll_forever(self) -> None:
+        """Find events the layer never brought: numbered ones newer than the position (seen on
+        two polls in a row, so that ordinary in-flight ones are not fetched twice), and
+        unnumbered ones whose publisher died after commit."""
+        await self._ready.wait()
+        interval = setting("POLL_INTERVAL")
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                newest = await database_sync_to_async(_newest_numbered_after_repair)()
+            except Exception:
+                logger.exception("realtime hub could not poll the event log")
+                continue
+            if self._seen_at_last_poll > self.position:
+                self._inbox.put_nowait(None)
+            self._seen_at_last_poll = newest
+
+    # --- dispatching ----------------------------------------------------------------------
+    async def _dispatch_forever(self) -> None:
+        await self._ready.wait()
+        while True:
+            batch = await self._inbox.get()
+            try:
+                if batch is None:
+                    await self._fill(upto=None)
+                else:
+                    self._stash(batch)
+                    await self._drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("realtime hub failed to dispatch a batch")
+
+    def _stash(self, deliveries: Iterable[Delivery]) -> None:
+        for delivery in deliveries:
+            if delivery.seq > self.position:
+                self._pending[delivery.seq] = delivery
+
+    async def _drain(self) -> None:
+        while True:
+            while (delivery := self._pending.pop(self.position + 1, None)) is not None:
+                self.position = delivery.seq
+                await self._fan_out(delivery)
+            if not self._pending:
+                return
+            # A hole: the events before the earliest waiting one are committed (they were
+            # numbered first), so the log has them.
+            await self._fill(upto=min(self._pending) - 1)
+            if self._pending and self.position + 1 not in self._pending:
+                # The log has no such events (pruned): move past the hole rather than wait.
+                self.position = min(self._pending) - 1
+
+    async def _fill(self, upto: int | None) -> None:
+        missing = await database_sync_to_async(selectors.deliveries_between)(self.position, upto)
+        if missing:
+            self.gaps_filled += 1
+            logger.info("realtime hub filled %d event(s) after %d from the log", len(missing), self.position)
+            self._stash(missing)
+            if upto is None:
+                await self._drain()
+
+    async def _fan_out(self, delivery: Delivery) -> None:
+        index = self.channels.get(delivery.channel)
+        if index is None:
+            return
+        for sub in index.recipients(delivery):
+            try:
+                await sub.push(delivery)
+            except Exception:
+                logger.exception("realtime hub could not push event %d to a socket", delivery.seq)
+
+
+def _newest_numbered_after_repair() -> int:
+    if selectors.has_stale_unnumbered(STALE_UNNUMBERED_SECONDS):
+        event_log.sequence_pending()  # numbered here, fetched by every hub's next poll
+    return selectors.last_seq()

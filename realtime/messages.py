@@ -1,0 +1,78 @@
+"""The messages clients receive, as closed typed schemas, and their one encoding to text.
+
+The client-facing ``type`` (``realtime_update``, ``notification``, ...) is part of the
+protocol in docs/protocol.md; keys are exactly those listed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+import orjson
+from django.utils import timezone
+
+Action = Literal["created", "updated", "deleted"]
+ACTIONS: tuple[str, ...] = ("created", "updated", "deleted")
+
+
+class RealtimeUpdate(TypedDict):
+    type: Literal["realtime_update"]
+    entity_type: str
+    action: Action
+    data: dict[str, Any]
+    timestamp: str
+
+
+class NotificationMessage(TypedDict):
+    type: Literal["notification"]
+    notification_type: str
+    user_id: str
+    data: dict[str, Any]
+    timestamp: str
+
+
+def now_iso() -> str:
+    """An ISO 8601 timestamp with its UTC offset, e.g. ``2024-01-15T10:30:00+00:00``."""
+    return timezone.now().isoformat()
+
+
+def to_json_data(data: Any) -> dict[str, Any]:
+    """Plain JSON primitives only (no Decimal, datetime or model instance), or TypeError."""
+    try:
+        return orjson.loads(orjson.dumps(data))
+    except TypeError as exc:
+        raise TypeError(f"event data must be JSON primitives: {exc}") from None
+
+
+def realtime_update(entity_type: str, action: str, data: Any) -> RealtimeUpdate:
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    return {
+        "type": "realtime_update",
+        "entity_type": entity_type,
+        "action": action,  # type: ignore[typeddict-item]
+        "data": to_json_data(data),
+        "timestamp": now_iso(),
+    }
+
+
+def notification(user_id: int | str, notification_type: str, data: Any) -> NotificationMessage:
+    if not notification_type or not isinstance(notification_type, str):
+        raise ValueError("notification_type must be a non-empty string")
+    return {
+        "type": "notification",
+        "notification_type": notification_type,
+        "user_id": str(user_id),
+        "data": to_json_data(data),
+        "timestamp": now_iso(),
+    }
+
+
+def encode(payload: dict[str, Any], event_id: int) -> str:
+    """The frame text for one event: encoded once, sent as is to every socket that may see it."""
+    return orjson.dumps({**payload, "event_id": event_id}).decode()
+
+
+def control(message_type: str, **fields: Any) -> str:
+    """A frame the server sends outside the event stream (``pong``, ``error``, ...)."""
+    return orjson.dumps({"type": message_type, **fields}).decode()

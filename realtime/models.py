@@ -1,0 +1,62 @@
+"""The event log: every event published to clients, stored in the transaction of the change
+that caused it, and numbered after commit in the order it is published."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Event(models.Model):
+    """One published message. ``seq`` is the client-visible ``event_id``: NULL until the
+    sequencer numbers the event after its transaction commits (see ``realtime.event_log``)."""
+
+    class Type(models.TextChoices):
+        REALTIME_UPDATE = "realtime_update"
+        NOTIFICATION = "notification"
+
+    seq = models.BigIntegerField(null=True, unique=True)
+    channel = models.CharField(max_length=50)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    record_id = models.CharField(max_length=64, blank=True)
+    audience = models.JSONField(default=list, help_text="Ids of users besides staff who may see it")
+    public = models.BooleanField(default=False)
+    staff_visible = models.BooleanField(
+        default=True, help_text="False for a notification: it is for its user only, staff or not"
+    )
+    payload = models.JSONField(help_text="The client message, without event_id")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["channel", "seq"]),
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="realtime_event_unsequenced"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.seq} on {self.channel}"
+
+
+class EventCounter(models.Model):
+    """A single row holding the last ``seq`` handed out. Locking it serialises numbering, so
+    numbers become visible in the order they were given."""
+
+    last_seq = models.BigIntegerField(default=0)
+
+
+class Notification(models.Model):
+    """A notification kept for its user, whether or not they were online to receive it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    type = models.CharField(max_length=50)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    event = models.OneToOneField(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} for {self.user_id}"

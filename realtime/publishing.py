@@ -1,0 +1,119 @@
+"""The one way events enter the system: a change (or an explicit call) becomes an event in the
+log, inside the caller's transaction, and is published after that transaction commits.
+
+A change inside a savepoint that is rolled back takes its events with it (they are rows of the
+same transaction) and its on-commit hook too, so it publishes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_init, post_save
+
+from realtime import event_log, messages, transport
+from realtime.conf import setting
+from realtime.models import Event, Notification
+from realtime.registry import Access, Publication, registry
+
+logger = logging.getLogger(__name__)
+
+PREVIOUS_ATTR = "_realtime_previous"
+
+
+# --- entry points ----------------------------------------------------------------------------
+def publish_change(instance: models.Model, action: str, *, update_fields: Iterable[str] | None = None) -> Event | None:
+    """Record a create/update/delete of a published model and everything it notifies."""
+    publication = registry().for_model(type(instance))
+    if publication is None:
+        return None
+    if update_fields and set(update_fields) <= publication.ignored_update_fields:
+        return None
+    data = publication.serializer(instance).data
+    event = record_update(publication, action, data, audience=publication.audience(instance))
+    previous = getattr(instance, PREVIOUS_ATTR, {})
+    for notice in publication.notify(instance, action, previous):
+        record_notification(notice.user_id, notice.notification_type, notice.data)
+    remember_tracked(instance)
+    return event
+
+
+def publish_instances(instances: Iterable[models.Model], action: str = "updated") -> int:
+    """Publish for changes that sent no signal: ``QuerySet.update()`` and ``bulk_create()``.
+
+    ``Pet.objects.filter(...).update(...)`` then ``publish_instances(Pet.objects.filter(...))``.
+    """
+    count = 0
+    for instance in instances:
+        count += publish_change(instance, action) is not None
+    return count
+
+
+def record_update(publication: Publication, action: str, data: Mapping[str, Any], *, audience: Iterable[int]) -> Event:
+    payload = messages.realtime_update(publication.channel, action, data)
+    record_id = payload["data"].get(publication.id_key, "")
+    event = event_log.append(
+        channel=publication.channel,
+        payload=dict(payload),
+        record_id="" if record_id is None else str(record_id),
+        audience=audience,
+        public=publication.access is Access.PUBLIC,
+    )
+    publish_on_commit()
+    return event
+
+
+def record_notification(user_id: int | str, notification_type: str, data: Mapping[str, Any]) -> Event:
+    """A notification for one user: kept as a Notification row and sent on their channel."""
+    payload = messages.notification(user_id, notification_type, data)
+    event = event_log.append(
+        channel=setting("NOTIFICATION_CHANNEL"),
+        payload=dict(payload),
+        audience=[int(user_id)],
+        staff_visible=False,
+    )
+    Notification.objects.create(user_id=int(user_id), type=notification_type, data=payload["data"], event=event)
+    publish_on_commit()
+    return event
+
+
+def publish_on_commit() -> None:
+    transaction.on_commit(publish_pending, robust=True)
+
+
+def publish_pending() -> None:
+    """Number what has committed and hand it to the transport. Never raises: whatever fails
+    here stays in the log, and the hubs find it when they poll."""
+    try:
+        transport.publish(event_log.sequence_pending())
+    except Exception:
+        logger.exception("realtime: publishing failed; hubs will read the events from the log")
+
+
+# --- signal receivers (one line each) --------------------------------------------------------
+def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+    if not raw:
+        publish_change(instance, "created" if created else "updated", update_fields=update_fields)
+
+
+def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    publish_change(instance, "deleted")
+
+
+def remember_tracked(instance: models.Model, **kwargs: Any) -> None:
+    publication = registry().for_model(type(instance))
+    if publication is not None and publication.track:
+        values = instance.__dict__
+        setattr(instance, PREVIOUS_ATTR, {name: values.get(name) for name in publication.track})
+
+
+def connect_signals() -> None:
+    for publication in registry().publications:
+        uid = f"realtime:{publication.channel}"
+        post_save.connect(_saved, sender=publication.model, dispatch_uid=f"{uid}:save")
+        post_delete.connect(_deleted, sender=publication.model, dispatch_uid=f"{uid}:delete")
+        if publication.track:
+            post_init.connect(remember_tracked, sender=publication.model, dispatch_uid=f"{uid}:init")

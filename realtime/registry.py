@@ -1,0 +1,93 @@
+"""The table of publications: which model publishes on which channel, with which serializer,
+to which audience. The project declares it (``settings.REALTIME["PUBLICATIONS"]``); everything
+in this app is driven by it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.db import models
+from django.utils.module_loading import import_string
+from rest_framework import serializers
+
+from realtime.conf import setting
+
+
+class Access(enum.Enum):
+    """Who may open a channel's socket at all. Per-record visibility comes on top of it."""
+
+    PUBLIC = "public"  # anyone, signed in or not; every event is visible to every subscriber
+    AUTHENTICATED = "authenticated"  # signed-in users; customers see their own records, staff all
+    STAFF = "staff"  # staff only
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification that a change sends to one user, on their ``users`` channel."""
+
+    user_id: int
+    notification_type: str
+    data: Mapping[str, Any]
+
+
+Audience = Callable[[Any], Iterable[int]]
+Notify = Callable[[Any, str, Mapping[str, Any]], Iterable[Notice]]
+
+
+def _no_notices(instance: Any, action: str, previous: Mapping[str, Any]) -> Iterable[Notice]:
+    return ()
+
+
+def _nobody(instance: Any) -> Iterable[int]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One row of the table.
+
+    ``entity`` names the record in the singular (``pet``): it gives the id key of the data
+    (``pet_id``) and the notification service's ``send_pet_update``. ``audience`` returns the
+    ids of the users besides staff who may see an event about an instance; it is called once,
+    when the event is made. ``track`` lists fields whose previous values ``notify`` receives.
+    """
+
+    channel: str
+    entity: str
+    model: type[models.Model]
+    serializer: type[serializers.BaseSerializer]
+    access: Access = Access.AUTHENTICATED
+    audience: Audience = _nobody
+    notify: Notify = _no_notices
+    track: tuple[str, ...] = ()
+    ignored_update_fields: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def id_key(self) -> str:
+        return f"{self.entity}_id"
+
+
+class Registry:
+    def __init__(self, publications: Iterable[Publication]):
+        self.publications = list(publications)
+        self.by_channel = {p.channel: p for p in self.publications}
+        self.by_model = {p.model: p for p in self.publications}
+        self.by_entity = {p.entity: p for p in self.publications}
+        if len(self.by_channel) != len(self.publications) or len(self.by_model) != len(self.publications):
+            raise ValueError("Each channel and each model may appear once in REALTIME['PUBLICATIONS']")
+
+    def for_model(self, model: type[models.Model]) -> Publication | None:
+        return self.by_model.get(model)
+
+    def for_channel(self, channel: str) -> Publication | None:
+        return self.by_channel.get(channel)
+
+
+@cache
+def registry() -> Registry:
+    path = setting("PUBLICATIONS")
+    return Registry(import_string(path) if path else [])

@@ -1,0 +1,62 @@
+"""Reads of the event log and of notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from realtime.event_log import Delivery
+from realtime.models import Event, EventCounter
+
+
+def last_seq() -> int:
+    """The newest event number handed out (0 before the first)."""
+    return EventCounter.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+
+
+def deliveries_between(after: int, upto: int | None = None, *, channel: str | None = None) -> list[Delivery]:
+    """Numbered events with ``after < seq <= upto``, oldest first."""
+    events = Event.objects.filter(seq__gt=after)
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    if channel is not None:
+        events = events.filter(channel=channel)
+    return [Delivery.from_event(e) for e in events.order_by("seq")]
+
+
+@dataclass(frozen=True)
+class Replay:
+    resync_required: bool
+    deliveries: list[Delivery]
+
+
+def replay(
+    *, channel: str, after: int, upto: int, user_id: int | None, is_staff: bool, limit: int
+) -> Replay:
+    """What a client resuming after event ``after`` missed on ``channel`` up to ``upto``,
+    limited to what it may see. When part of that range was pruned, or it is longer than
+    ``limit``, the client must reload its state instead (``resync_required``)."""
+    if after < 0 or after > last_seq():
+        return Replay(True, [])  # a number this log never handed out: the client's state is foreign
+    if after >= upto:
+        return Replay(False, [])
+    oldest_kept = Event.objects.filter(seq__isnull=False).aggregate(m=Min("seq"))["m"]
+    if oldest_kept is None or after + 1 < oldest_kept:
+        return Replay(True, [])
+    rows = list(Event.objects.filter(channel=channel, seq__gt=after, seq__lte=upto).order_by("seq")[: limit + 1])
+    if len(rows) > limit:
+        return Replay(True, [])
+    deliveries = [Delivery.from_event(e) for e in rows]
+    return Replay(False, [d for d in deliveries if d.visible_to(user_id, is_staff)])
+
+
+def max_numbered_seq() -> int:
+    return Event.objects.aggregate(m=Max("seq"))["m"] or 0
+
+
+def has_stale_unnumbered(older_than_seconds: float) -> bool:
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return Event.objects.filter(seq__isnull=True, created_at__lt=cutoff).exists()

@@ -1,0 +1,108 @@
+"""Carries numbered events from the process that committed them to every server process's hub.
+
+With a shared channel layer (channels_redis) a batch of events is one ``group_send`` to the
+group every hub subscribes to: one Redis PUBLISH per batch, however many sockets listen. It is
+sent from one long-lived event loop in a background thread, so sync code (views, the admin, a
+shell) never pays for a new loop and Redis connection per call. Without one (the in-memory
+layer) only this process's hubs can be reached, and are handed the batch directly.
+
+Publishing never raises into the caller: the events are already in the log, and every hub
+polls the log for what the layer failed to bring (``realtime.hub``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from realtime.conf import setting
+from realtime.event_log import Delivery
+
+logger = logging.getLogger(__name__)
+
+LAYER_MESSAGE_TYPE = "realtime.events"  # picks the hub's handler; not the client-facing type
+OUTAGE_BACKOFF_SECONDS = 1.0
+
+
+def uses_shared_layer() -> bool:
+    layer = get_channel_layer()
+    return layer is not None and not isinstance(layer, InMemoryChannelLayer)
+
+
+class LayerPublisher:
+    """A daemon thread with its own event loop that sends batches to the channel layer in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[list[list] | None] | None = None
+        self._unsent = 0
+        self._idle = threading.Condition()
+        self._down_until = 0.0
+
+    def submit(self, deliveries: Sequence[Delivery]) -> None:
+        loop, queue = self._start()
+        with self._idle:
+            self._unsent += 1
+        loop.call_soon_threadsafe(queue.put_nowait, [d.to_wire() for d in deliveries])
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted so far was sent (or given up on)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unsent == 0, timeout)
+
+    def _start(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
+        with self._lock:
+            if self._loop is None:
+                ready = threading.Event()
+                threading.Thread(target=self._run, args=(ready,), name="realtime-publisher", daemon=True).start()
+                ready.wait()
+                atexit.register(self.flush)
+            assert self._loop is not None and self._queue is not None
+            return self._loop, self._queue
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._queue = asyncio.Queue()
+        self._loop = loop
+        ready.set()
+        loop.run_until_complete(self._send_forever())
+
+    async def _send_forever(self) -> None:
+        assert self._queue is not None
+        layer = get_channel_layer()
+        while True:
+            batch = await self._queue.get()
+            try:
+                if batch is not None and time.monotonic() >= self._down_until:
+                    await layer.group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
+            except Exception:
+                # The log keeps the events; hubs fetch them when they poll.
+                self._down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
+                logger.warning("channel layer unreachable; hubs will read %d event(s) from the log", len(batch or []))
+            finally:
+                with self._idle:
+                    self._unsent -= 1
+                    self._idle.notify_all()
+
+
+layer_publisher = LayerPublisher()
+
+
+def publish(deliveries: Sequence[Delivery]) -> None:
+    """Hand numbered events to every hub that should fan them out."""
+    if not deliveries:
+        return
+    if uses_shared_layer():
+        layer_publisher.submit(deliveries)
+    else:
+        from realtime.hub import Hub
+
+        Hub.deliver_local(deliveries)
