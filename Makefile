@@ -31,8 +31,9 @@ seed: migrate
 run: seed
 	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The tests that start real servers use Redis at REDIS_URL (default: the local one).
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)

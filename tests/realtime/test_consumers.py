@@ -1,0 +1,26 @@
+"""The WebSocket protocol as a client sees it, over Channels' in-process communicator."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.factories import PetFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_owner_receives_her_pet_created_and_bob_does_not(open_socket, alice, bob):
+    alice_socket, ready = await open_socket("pets", alice)
+    assert ready["type"] == "connection_established"
+    assert ready["channel"] == "pets" and ready["user_id"] == str(alice.pk)
+    bob_socket, _ = await open_socket("pets", bob)
+
+    pet = await database_sync_to_async(PetFactory)(owner=alice, name="Luna")
+
+    update = await alice_socket.receive()
+    assert update["type"] == "realtime_update"
+    assert update["entity_type"] == "pets" and update["action"] == "created"
+    assert update["data"]["pet_id"] == pet.pk and update["data"]["name"] == "Luna"
+    assert update["event_id"] > ready["last_event_id"]
+    assert await bob_socket.nothing_more()
