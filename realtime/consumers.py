@@ -15,7 +15,7 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import messages, selectors
+from realtime import messages, selectors, services
 from realtime.conf import setting
 from realtime.event_log import Delivery
 from realtime.hub import Hub
@@ -28,6 +28,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_BIG = 1009
+NOTIFICATION = "notification"
 
 
 class InvalidMessage(ValueError):
@@ -77,6 +78,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         resume_from = self._query_int("last_event_id")
         if resume_from is not None:
             await self._replay(after=resume_from, upto=self.floor)
+        elif self.user_id is not None and self.channel == setting("NOTIFICATION_CHANNEL"):
+            await self._send_undelivered_notifications()
         await self._release_buffer()
 
     async def disconnect(self, code: int) -> None:
@@ -90,10 +93,23 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             return
         if delivery.seq <= self.floor:
             return
-        if self.record_filter is not None and delivery.record_id not in self.record_filter:
-            return
         self.floor = delivery.seq
-        await self.send(delivery.text)
+        await self._send_delivery(delivery)
+
+    async def _send_delivery(self, delivery: Delivery) -> None:
+        if delivery.kind == NOTIFICATION:
+            await self.send(delivery.text)
+            await database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)])
+        elif self.record_filter is None or delivery.record_id in self.record_filter:
+            await self.send(delivery.text)
+
+    async def _send_undelivered_notifications(self) -> None:
+        pending = await database_sync_to_async(selectors.undelivered_notifications)(self.user_id, self.floor)
+        for delivery in pending:
+            await self.send(delivery.text)
+        if pending:
+            ids = [int(d.record_id) for d in pending]
+            await database_sync_to_async(services.notifications_mark_delivered)(ids=ids)
 
     async def _release_buffer(self) -> None:
         held, self._buffer = self._buffer or [], None
@@ -113,8 +129,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             await self.send(messages.control("resync_required", last_event_id=upto))
             return
         for delivery in replay.deliveries:
-            if self.record_filter is None or delivery.record_id in self.record_filter:
-                await self.send(delivery.text)
+            await self._send_delivery(delivery)
 
     # --- from the client --------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -156,8 +171,19 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             self._buffer = []
             await self._replay(after=after, upto=self.connected_at)
             await self._release_buffer()
+        elif kind == "mark_read" and self.user_id is not None and self.channel == setting("NOTIFICATION_CHANNEL"):
+            ids = _ids(message)
+            if not all(i.isdigit() for i in ids):
+                raise InvalidMessage('"ids" must be notification ids (integers).')
+            marked = await database_sync_to_async(services.notifications_mark_read)(
+                user_id=self.user_id, ids=[int(i) for i in ids]
+            )
+            await self.send(messages.control("marked_read", ids=marked))
         else:
-            raise InvalidMessage(f"Unknown message type {kind!r}; expected ping, subscribe, unsubscribe or resume.")
+            raise InvalidMessage(
+                f"Unknown message type {kind!r} on {self.channel}; expected ping, subscribe, unsubscribe, resume"
+                + (" or mark_read." if self.channel == setting("NOTIFICATION_CHANNEL") else ".")
+            )
 
     # --- helpers ----------------------------------------------------------------------------
     async def _refuse(self, code: int, error: str, message: str) -> None:

@@ -27,6 +27,7 @@ class Delivery:
 
     seq: int
     channel: str
+    kind: str  # the client-facing type: realtime_update or notification
     record_id: str
     audience: frozenset[int]
     public: bool
@@ -41,12 +42,12 @@ class Delivery:
         return user_id is not None and user_id in self.audience
 
     def to_wire(self) -> list:
-        return [self.seq, self.channel, self.record_id, list(self.audience), self.public, self.staff_visible, self.text]
+        return [self.seq, self.channel, self.kind, self.record_id, list(self.audience), self.public, self.staff_visible, self.text]
 
     @classmethod
     def from_wire(cls, row: list) -> Delivery:
-        seq, channel, record_id, audience, public, staff_visible, text = row
-        return cls(seq, channel, record_id, frozenset(audience), public, staff_visible, text)
+        seq, channel, kind, record_id, audience, public, staff_visible, text = row
+        return cls(seq, channel, kind, record_id, frozenset(audience), public, staff_visible, text)
 
     @classmethod
     def from_event(cls, event: Event) -> Delivery:
@@ -54,6 +55,7 @@ class Delivery:
         return cls(
             seq=event.seq,
             channel=event.channel,
+            kind=event.type,
             record_id=event.record_id,
             audience=frozenset(event.audience),
             public=event.public,

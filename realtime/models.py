@@ -45,14 +45,17 @@ class EventCounter(models.Model):
 
 
 class Notification(models.Model):
-    """A notification kept for its user, whether or not they were online to receive it."""
+    """A notification kept for its user, whether or not they were online to receive it. Its
+    event is the ``notification`` Event whose ``record_id`` is this row's id."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     type = models.CharField(max_length=50)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    event = models.OneToOneField(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification")
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a socket of the user first received it"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -69,13 +69,14 @@ def record_update(publication: Publication, action: str, data: Mapping[str, Any]
 def record_notification(user_id: int | str, notification_type: str, data: Mapping[str, Any]) -> Event:
     """A notification for one user: kept as a Notification row and sent on their channel."""
     payload = messages.notification(user_id, notification_type, data)
+    notification = Notification.objects.create(user_id=int(user_id), type=notification_type, data=payload["data"])
     event = event_log.append(
         channel=setting("NOTIFICATION_CHANNEL"),
         payload=dict(payload),
+        record_id=str(notification.pk),
         audience=[int(user_id)],
         staff_visible=False,
     )
-    Notification.objects.create(user_id=int(user_id), type=notification_type, data=payload["data"], event=event)
     publish_on_commit()
     return event
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
 from realtime.event_log import Delivery
-from realtime.models import Event, EventCounter
+from realtime.models import Event, EventCounter, Notification
 
 
 def last_seq() -> int:
@@ -60,3 +60,16 @@ def max_numbered_seq() -> int:
 def has_stale_unnumbered(older_than_seconds: float) -> bool:
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return Event.objects.filter(seq__isnull=True, created_at__lt=cutoff).exists()
+
+
+def undelivered_notifications(user_id: int, upto: int) -> list[Delivery]:
+    """The user's unread notifications that no socket of theirs has received yet, oldest first."""
+    ids = Notification.objects.filter(user_id=user_id, read_at__isnull=True, delivered_at__isnull=True).values_list("pk", flat=True)
+    events = Event.objects.filter(
+        type=Event.Type.NOTIFICATION, record_id__in=[str(i) for i in ids], seq__isnull=False, seq__lte=upto
+    ).order_by("seq")
+    return [Delivery.from_event(e) for e in events]
+
+
+def notifications_of(user_id: int) -> QuerySet[Notification]:
+    return Notification.objects.filter(user_id=user_id)

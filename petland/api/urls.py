@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from petland.api import views
+from realtime.api import NotificationViewSet
 
 router = DefaultRouter()
 router.register("pets", views.PetViewSet, basename="pet")
@@ -14,6 +15,7 @@ router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("medical-history", views.MedicalRecordViewSet, basename="medical-record")
 router.register("employees", views.EmployeeViewSet, basename="employee")
 router.register("activity-logs", views.ActivityLogViewSet, basename="activity-log")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("users/me/", views.MeView.as_view(), name="users-me"),

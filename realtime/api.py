@@ -1,0 +1,46 @@
+"""REST for a user's stored notifications: ``GET /api/notifications/?unread=true``,
+``POST /api/notifications/<id>/read/`` and ``POST /api/notifications/read-all/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from realtime import selectors, services
+from realtime.models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "type", "data", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> Any:
+        notifications = selectors.notifications_of(self.request.user.pk).order_by("-created_at", "-id")
+        unread = self.request.query_params.get("unread")
+        if unread is not None:
+            if unread.lower() not in ("true", "false", "1", "0"):
+                raise serializers.ValidationError({"unread": "Use true or false."})
+            notifications = notifications.filter(read_at__isnull=unread.lower() in ("true", "1"))
+        return notifications
+
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        notification = self.get_object()
+        services.notifications_mark_read(user_id=request.user.pk, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(self.get_serializer(notification).data)
+
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        return Response({"marked_read": services.notifications_mark_read(user_id=request.user.pk)})
