@@ -109,15 +109,23 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+REDIS_LAYER = env_choice("REDIS_LAYER", "pubsub", ("pubsub", "core"))
 if REDIS_URL:
-    # One PUBLISH per event whatever the number of listeners; each server process holds a
-    # single subscription and fans out to its own sockets (docs/architecture.md).
+    # pubsub (default): one PUBLISH per event whatever the number of listeners; each server
+    # process holds a single subscription and fans out to its own sockets (docs/architecture.md).
+    # core: channels_redis's list-based layer, whose per-channel capacity drops messages when
+    # full; the hubs fill such holes from the event log.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": {
+                "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "core": "channels_redis.core.RedisChannelLayer",
+            }[REDIS_LAYER],
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REALTIME_REDIS_PREFIX", "petland")},
         }
     }
+    if REDIS_LAYER == "core":
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env_int("REDIS_LAYER_CAPACITY", 100, minimum=1)
 else:
     # Single process only: a system check (realtime.W001) warns about it at start.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -77,12 +77,11 @@ class LayerPublisher:
 
     async def _send_forever(self) -> None:
         assert self._queue is not None
-        layer = get_channel_layer()
         while True:
             batch = await self._queue.get()
             try:
                 if batch is not None and time.monotonic() >= self._down_until:
-                    await layer.group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
+                    await get_channel_layer().group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
             except Exception:
                 # The log keeps the events; hubs fetch them when they poll.
                 self._down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
