@@ -166,3 +166,20 @@ def test_browser_from_a_foreign_origin_is_refused(server, alice):
     assert "403" in str(refused.value)
     with open_ws(server, "services", origin=f"http://localhost:{server.port}") as ws:
         assert recv(ws)["type"] == "connection_established"
+
+
+def test_two_server_processes_work_as_one(alice, staff):
+    with Daphne() as first, Daphne() as second:
+        with open_ws(first, "pets", alice) as on_first, open_ws(second, "pets", staff) as on_second:
+            recv(on_first), recv(on_second)
+            body = json.dumps({"name": "via first", "species": "Gato"}).encode()
+            assert http_json("POST", f"{first.http}/api/pets/", body, token_for(alice))[0] == 201
+            run_in_shell(
+                "from petland.models import Pet, User\n"
+                f"Pet.objects.create(owner=User.objects.get(pk={alice.pk}), name='via shell', species='Gato')"
+            )
+            body = json.dumps({"name": "via second", "species": "Gato"}).encode()
+            assert http_json("POST", f"{second.http}/api/pets/", body, token_for(alice))[0] == 201
+            for ws in (on_first, on_second):
+                names = [recv_until(ws, "realtime_update")["data"]["name"] for _ in range(3)]
+                assert names == ["via first", "via shell", "via second"]
