@@ -4,7 +4,7 @@
  *
  * Query parameters tune it for trying things out: ?channel=pets, ?delay=<ms> (first
  * reconnect delay), ?attempts=<n>, ?heartbeat=<ms> and ?timeout=<ms> (ping interval and
- * how long to wait for an answer).
+ * how long to wait for an answer), ?connect_timeout=<ms> (how long a handshake may take).
  */
 
 import { RealtimeChannel } from "./petland-realtime.js";
@@ -24,6 +24,7 @@ const tuning = Object.fromEntries(
     maxAttempts: numberParam("attempts"),
     heartbeatInterval: numberParam("heartbeat"),
     heartbeatTimeout: numberParam("timeout"),
+    connectTimeout: numberParam("connect_timeout"),
   }).filter(([, value]) => value !== undefined),
 );
 

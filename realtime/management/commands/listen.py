@@ -1,0 +1,165 @@
+"""``manage.py listen pets --user alice``: print a channel's events as they arrive.
+
+A debugging tool: it connects to a running server like any client, so it shows exactly what
+a browser on that channel would receive. Events go to stdout (one JSON object a line with
+``--json``), everything else (connected, reconnecting, refused) to stderr. It reconnects
+after a lost connection as the browser client does, resuming after the last event it printed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rest_framework_simplejwt.tokens import AccessToken
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.sync.client import ClientConnection, connect
+
+from realtime.management.commands.notify import find_user
+
+FINAL_CLOSE_CODES = {4401: "unauthenticated", 4403: "forbidden", 4404: "unknown channel", 1008: "policy violation"}
+MAX_ATTEMPTS = 5
+
+
+class Refused(Exception):
+    """The server closed with a code after which reconnecting cannot help."""
+
+
+class Command(BaseCommand):
+    help = "Print the events of a real-time channel as they arrive (a client of a running server)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("channel", help="users, pets, reservations, payments, invoices, medical_history, ...")
+        who = parser.add_mutually_exclusive_group()
+        who.add_argument("--user", help="Listen as this user (username or id); a token is minted locally.")
+        who.add_argument("--token", help="A JWT access token to listen with.")
+        parser.add_argument("--last-event-id", type=int, default=None, help="First replay every event after this id.")
+        parser.add_argument("--url", default="ws://127.0.0.1:8000", help="The server (default ws://127.0.0.1:8000).")
+        parser.add_argument("--json", action="store_true", help="One JSON object per line, as received.")
+        parser.add_argument("--count", type=int, default=None, help="Exit after this many events.")
+        parser.add_argument(
+            "--reconnect-delay", type=float, default=1.0, help="Seconds before the first reconnect (doubles each time)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["last_event_id"] is not None and options["last_event_id"] < 0:
+            raise CommandError("--last-event-id must be 0 or more.")
+        token = options["token"] or (_token_for(options["user"]) if options["user"] else None)
+        self.as_json = options["json"]
+        self.last_event_id: int | None = options["last_event_id"]
+        self.remaining: int | None = options["count"]
+        base = options["url"].rstrip("/")
+        if not base.startswith(("ws://", "wss://")):
+            raise CommandError("--url must start with ws:// or wss://")
+        attempts = 0
+        try:
+            while True:
+                try:
+                    self._listen(base, options["channel"], token)
+                    return  # --count reached
+                except Refused as refused:
+                    raise CommandError(str(refused)) from None
+                except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as lost:
+                    if self.connected:
+                        attempts = 0
+                    attempts += 1
+                    if attempts > MAX_ATTEMPTS:
+                        raise CommandError(f"Gave up after {MAX_ATTEMPTS} attempts: {_describe(lost)}") from None
+                    delay = options["reconnect_delay"] * 2 ** (attempts - 1) * random.uniform(0.75, 1.25)
+                    self._status(f"connection lost ({_describe(lost)}); reconnecting in {delay:.1f}s")
+                    time.sleep(delay)
+        except KeyboardInterrupt:
+            self._status("stopped")
+
+    def _listen(self, base: str, channel: str, token: str | None) -> None:
+        self.connected = False
+        self.refusal = ""  # the error message a refused connection receives before its close
+        params = {k: v for k, v in (("token", token), ("last_event_id", self.last_event_id)) if v is not None}
+        url = f"{base}/ws/{channel}/" + (f"?{urlencode(params)}" if params else "")
+        try:
+            ws = connect(url, open_timeout=10, max_size=2**22)
+        except InvalidURI as error:
+            raise CommandError(f"Bad --url: {error}") from None
+        with ws:
+            while True:
+                message = self._receive(ws)
+                if message is None:
+                    continue
+                if self._handle(message, channel) and self.remaining is not None:
+                    self.remaining -= 1
+                    if self.remaining <= 0:
+                        return
+
+    def _receive(self, ws: ClientConnection) -> dict[str, Any] | None:
+        try:
+            text = ws.recv()
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+            if code in FINAL_CLOSE_CODES:
+                raise Refused(f"Refused ({code} {FINAL_CLOSE_CODES[code]}): {self.refusal or closed.rcvd.reason}") from None
+            raise
+        try:
+            message = json.loads(text)
+        except (TypeError, ValueError):
+            self._status(f"ignored a frame that is not JSON: {text!r:.80}")
+            return None
+        return message if isinstance(message, dict) else None
+
+    def _handle(self, message: dict[str, Any], channel: str) -> bool:
+        """Print one message; True when it was an event."""
+        kind = message.get("type")
+        event_id = message.get("event_id")
+        if isinstance(event_id, int):
+            if self.last_event_id is not None and event_id <= self.last_event_id:
+                return False  # already printed before a reconnect
+            self.last_event_id = event_id
+        if kind in ("realtime_update", "notification"):
+            self.stdout.write(json.dumps(message, ensure_ascii=False) if self.as_json else _line(message))
+            self.stdout.flush()
+            return True
+        if kind == "connection_established":
+            self.connected = True
+            if self.last_event_id is None:
+                self.last_event_id = message.get("last_event_id")
+            who = f"user {message['user_id']}" if message.get("user_id") else "anonymous"
+            self._status(f"listening on {channel} as {who} (last event {message.get('last_event_id')})")
+        elif kind == "resync_required":
+            self.last_event_id = message.get("last_event_id", self.last_event_id)
+            self._status("resync required: events were missed that the server no longer keeps")
+        elif kind == "error":
+            self.refusal = str(message.get("message", ""))
+            self._status(f"error {message.get('code')}: {message.get('message')}")
+        return False
+
+    def _status(self, text: str) -> None:
+        self.stderr.write(f"listen: {text}")
+        self.stderr.flush()
+
+
+def _token_for(name: str) -> str:
+    user = find_user(name)
+    if not user.is_active:
+        raise CommandError(f"User {name!r} is not active.")
+    return str(AccessToken.for_user(user))
+
+
+def _line(message: dict[str, Any]) -> str:
+    """A readable line: ``#42 10:30:00 pets created pet_id=1 name='Luna' ...``."""
+    data = message.get("data") or {}
+    fields = " ".join(f"{key}={value!r}" for key, value in data.items())
+    when = str(message.get("timestamp", ""))[11:19]
+    if message.get("type") == "notification":
+        head = f"notification {message.get('notification_type')} for user {message.get('user_id')}"
+    else:
+        head = f"{message.get('entity_type')} {message.get('action')}"
+    return f"#{message.get('event_id')} {when} {head} {fields}".rstrip()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ConnectionClosed):
+        return f"closed with code {error.rcvd.code}" if error.rcvd else "connection dropped"
+    return str(error) or type(error).__name__
