@@ -7,9 +7,11 @@ named ones below add a rule of their own.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from petland.activity import acting_as
@@ -48,10 +50,17 @@ def reservation_set_status(*, reservation: Reservation, status: str, actor: Any)
 
 
 def invoice_next_number() -> str:
+    """The year's next ``INV-<year>-<sequence>``. Numbers typed by hand that do not end in a
+    sequence (``INV-2026-CREDIT``) are not part of it."""
     year = timezone.now().year
     prefix = f"INV-{year}-"
-    last = Invoice.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
-    sequence = int(last.removeprefix(prefix)) + 1 if last and last.removeprefix(prefix).isdigit() else 1
+    last = (
+        Invoice.objects.filter(number__regex=rf"^{re.escape(prefix)}[0-9]+$")
+        .order_by(Length("number").desc(), "-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    sequence = int(last.removeprefix(prefix)) + 1 if last else 1
     return f"{prefix}{sequence:06d}"
 
 

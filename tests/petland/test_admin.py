@@ -1,0 +1,181 @@
+"""The staff's workplace: every PetLand model has an admin whose pages open, and its search,
+filters and autocompletes find what they should."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+
+from petland.models import ActivityLog
+from tests.factories import (
+    EmployeeFactory,
+    InvoiceFactory,
+    MedicalRecordFactory,
+    PaymentFactory,
+    PetFactory,
+    ReservationFactory,
+    ServiceFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def one_of_each(alice):
+    """A record of every PetLand model, for the change pages."""
+    vet = EmployeeFactory()
+    pet = PetFactory(owner=alice, name="Luna")
+    reservation = ReservationFactory(pet=pet)
+    records = {
+        "user": alice,
+        "pet": pet,
+        "service": reservation.service,
+        "reservation": reservation,
+        "payment": PaymentFactory(reservation=reservation),
+        "invoice": InvoiceFactory(user=alice, reservation=reservation),
+        "medicalrecord": MedicalRecordFactory(pet=pet, veterinarian=vet),
+        "employee": vet,
+    }
+    records["activitylog"] = ActivityLog.objects.first()
+    return records
+
+
+# model, and whether staff may add one in the admin
+MODELS = [
+    ("user", True), ("pet", True), ("service", True), ("reservation", True), ("payment", True),
+    ("invoice", True), ("medicalrecord", True), ("employee", True),
+    ("activitylog", False),  # the log records what happened; nobody writes it by hand
+]
+
+
+def test_every_petland_model_has_an_admin():
+    registered = {model._meta.model_name for model in admin.site._registry if model._meta.app_label == "petland"}
+
+    assert registered == {model._meta.model_name for model in apps.get_app_config("petland").get_models()}
+    assert registered == {name for name, _ in MODELS}
+
+
+@pytest.mark.parametrize("model", [name for name, _ in MODELS])
+def test_the_changelist_opens(admin_browser, one_of_each, model):
+    response = admin_browser.get(f"/admin/petland/{model}/")
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 1
+
+
+@pytest.mark.parametrize("model, can_add", MODELS)
+def test_the_add_page_opens_where_records_may_be_added(admin_browser, model, can_add):
+    response = admin_browser.get(f"/admin/petland/{model}/add/")
+
+    assert response.status_code == (200 if can_add else 403)
+
+
+@pytest.mark.parametrize("model", [name for name, _ in MODELS])
+def test_the_change_page_opens(admin_browser, one_of_each, model):
+    record = one_of_each[model]
+
+    response = admin_browser.get(f"/admin/petland/{model}/{record.pk}/change/")
+
+    assert response.status_code == 200
+    assert response.context["original"] == record
+
+
+def test_the_activity_log_is_read_only_in_the_admin(admin_browser, one_of_each):
+    log = one_of_each["activitylog"]
+    summary = log.summary
+
+    page = admin_browser.get(f"/admin/petland/activitylog/{log.pk}/change/")
+    posted = admin_browser.post(f"/admin/petland/activitylog/{log.pk}/change/", {"summary": "forged"})
+    deleted = admin_browser.post(f"/admin/petland/activitylog/{log.pk}/delete/", {"post": "yes"})
+
+    assert page.context["has_change_permission"] is False
+    assert (posted.status_code, deleted.status_code) == (403, 403)
+    log.refresh_from_db()
+    assert log.summary == summary
+
+
+def pets_listed(response) -> set[str]:
+    return {pet.name for pet in response.context["cl"].result_list}
+
+
+def test_search_finds_pets_by_name(admin_browser, alice, bob):
+    PetFactory(owner=alice, name="Luna")
+    PetFactory(owner=bob, name="Rocky")
+
+    assert pets_listed(admin_browser.get("/admin/petland/pet/", {"q": "lun"})) == {"Luna"}
+
+
+def test_search_finds_pets_by_their_owner(admin_browser, alice, bob):
+    PetFactory(owner=alice, name="Luna")
+    PetFactory(owner=alice, name="Milo")
+    PetFactory(owner=bob, name="Rocky")
+
+    assert pets_listed(admin_browser.get("/admin/petland/pet/", {"q": "bob"})) == {"Rocky"}
+
+
+def test_pets_filter_by_species(admin_browser, alice):
+    PetFactory(owner=alice, name="Luna", species="Perro")
+    PetFactory(owner=alice, name="Milo", species="Gato")
+
+    assert pets_listed(admin_browser.get("/admin/petland/pet/", {"species": "Gato"})) == {"Milo"}
+
+
+def test_reservations_drill_down_by_checkin_date(admin_browser, alice):
+    pet = PetFactory(owner=alice)
+    december = ReservationFactory(pet=pet, checkin_date=datetime(2026, 12, 20, 9, tzinfo=timezone.utc))
+    ReservationFactory(pet=pet, checkin_date=datetime(2027, 1, 5, 9, tzinfo=timezone.utc))
+
+    years = admin_browser.get("/admin/petland/reservation/").content.decode()
+    assert "?checkin_date__year=2026" in years and "?checkin_date__year=2027" in years
+
+    response = admin_browser.get("/admin/petland/reservation/",
+                                 {"checkin_date__year": 2026, "checkin_date__month": 12})
+
+    assert list(response.context["cl"].result_list) == [december]
+
+
+def test_the_owner_autocomplete_finds_customers(admin_browser, alice, bob):
+    response = admin_browser.get("/admin/autocomplete/", {
+        "app_label": "petland", "model_name": "pet", "field_name": "owner", "term": "ali",
+    })
+
+    assert response.status_code == 200
+    assert [item["text"] for item in response.json()["results"]] == ["alice"]
+
+
+def test_the_reservation_autocompletes_find_pets_and_services(admin_browser, alice):
+    PetFactory(owner=alice, name="Luna")
+    ServiceFactory(name="Grooming")
+
+    def found(field: str, term: str) -> list[str]:
+        return [item["text"] for item in admin_browser.get("/admin/autocomplete/", {
+            "app_label": "petland", "model_name": "reservation", "field_name": field, "term": term,
+        }).json()["results"]]
+
+    assert found("pet", "lun") == ["Luna (Perro)"]
+    assert found("service", "groom") == ["Grooming"]
+
+
+def test_customers_cannot_open_the_admin(alice):
+    browser = Client()
+    browser.force_login(alice)
+
+    response = browser.get("/admin/petland/pet/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_staff_can_add_a_customer_who_can_then_sign_in(admin_browser):
+    password = "a-long-and-unusual-passphrase"
+
+    response = admin_browser.post("/admin/petland/user/add/", {
+        "username": "carol", "password1": password, "password2": password, "usable_password": "true",
+    })
+
+    assert response.status_code == 302, response.content
+    assert Client().login(username="carol", password=password)
