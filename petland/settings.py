@@ -137,6 +137,12 @@ REALTIME = {
     "EVENT_RETENTION_DAYS": env_int("REALTIME_EVENT_RETENTION_DAYS", 7, minimum=1),
     "POLL_INTERVAL": env_float("REALTIME_POLL_INTERVAL", 1.0, minimum=0.05),
     "MAX_MESSAGE_BYTES": env_int("REALTIME_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024),
+    "LOG_FORMAT": env_choice("REALTIME_LOG_FORMAT", "logfmt", ("logfmt", "json")),
+    "MESSAGES_PER_SECOND": env_float("REALTIME_MESSAGES_PER_SECOND", 20.0, minimum=0.1),
+    "MESSAGE_BURST": env_int("REALTIME_MESSAGE_BURST", 40, minimum=1),
+    "MAX_SOCKETS_PER_USER": env_int("REALTIME_MAX_SOCKETS_PER_USER", 50, minimum=1),
+    "MAX_SOCKETS_PER_ADDRESS": env_int("REALTIME_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1),
+    "REVALIDATE_INTERVAL": env_float("REALTIME_REVALIDATE_INTERVAL", 5.0, minimum=0.1),
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -184,7 +190,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tokens never reach a log line, whoever logs the URL (daphne, Django, our own code).
+    "filters": {"redact_tokens": {"()": "realtime.observability.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }

@@ -14,7 +14,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_MESSAGE_BYTES": 64 * 1024,
     "MAX_REPLAY": 10_000,  # events a resume may replay before the client is told to resync
     "GROUP": "realtime.events",
-    "NOTIFICATION_CHANNEL": "users",  # the channel that carries each user's notifications  # channel-layer group every server process subscribes to
+    "NOTIFICATION_CHANNEL": "users",
+    "LOG_FORMAT": "logfmt",  # or "json": the connection and security log lines
+    "MESSAGES_PER_SECOND": 20.0,  # client messages per connection (token bucket rate)
+    "MESSAGE_BURST": 40,  # and its bucket size
+    "MAX_SOCKETS_PER_USER": 50,  # per server process
+    "MAX_SOCKETS_PER_ADDRESS": 200,  # per server process
+    "REVALIDATE_INTERVAL": 5.0,  # seconds between checks that connected users are still active/staff  # the channel that carries each user's notifications  # channel-layer group every server process subscribes to
 }
 
 

@@ -7,7 +7,7 @@ subscription and pushes each event, already encoded, to the sockets that may see
 
 from __future__ import annotations
 
-import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,18 +15,17 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import messages, selectors, services
+from realtime import messages, observability, selectors, services
 from realtime.conf import setting
 from realtime.event_log import Delivery
 from realtime.hub import Hub
+from realtime.observability import security_log
 from realtime.registry import Access, registry
-
-logger = logging.getLogger(__name__)
-security_logger = logging.getLogger("realtime.security")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 NOTIFICATION = "notification"
 
@@ -42,6 +41,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     channel: str
     user_id: int | None
     is_staff: bool
+    remote: str
 
     async def connect(self) -> None:
         self.channel = self.scope["url_route"]["kwargs"]["channel"]
@@ -49,24 +49,34 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self.record_filter: set[str] | None = None
         self.floor = 0  # events up to this seq were already sent or are covered by a replay
         self._buffer: list[Delivery] | None = []  # live events held back until ready/replayed
-        publication = registry().for_channel(self.channel)
+        self.sent = 0
+        self.opened = time.monotonic()
+        client = self.scope.get("client") or ("?", 0)
+        self.remote = str(client[0])
+        self.publication = registry().for_channel(self.channel)
         user = self.scope.get("user")
         authenticated = bool(user is not None and user.is_authenticated and user.is_active)
         self.user_id = user.pk if authenticated else None
         self.is_staff = bool(authenticated and user.is_staff)
 
-        if publication is None:
+        if self.publication is None:
             return await self._refuse(CLOSE_NOT_FOUND, "not_found", f"Unknown channel {self.channel!r}.")
-        if publication.access is not Access.PUBLIC and not authenticated:
+        if self.publication.access is not Access.PUBLIC and not authenticated:
             reason = self.scope.get("auth_error") or "Authentication required: pass ?token=<JWT access token>."
             return await self._refuse(CLOSE_UNAUTHENTICATED, "unauthenticated", reason)
-        if publication.access is Access.STAFF and not self.is_staff:
+        if self.publication.access is Access.STAFF and not self.is_staff:
             return await self._refuse(CLOSE_FORBIDDEN, "forbidden", "This channel is for staff only.")
+        hub = await Hub.running()
+        too_many = hub.over_socket_limit(self.user_id, self.remote)
+        if too_many:
+            return await self._refuse(CLOSE_POLICY, "too_many_connections", too_many)
 
         await self.accept()
-        self.hub = await Hub.running()
-        self.hub.add(self)
-        self.floor = self.connected_at = self.hub.position
+        self.hub = hub
+        hub.add(self)
+        observability.CONNECTIONS.labels(self.channel).inc()
+        self._log("connect")
+        self.floor = self.connected_at = hub.position
         await self.send(
             messages.control(
                 "connection_established",
@@ -83,8 +93,11 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         await self._release_buffer()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "hub", None) is not None:
+        if self.hub is not None:
             self.hub.discard(self)
+            self.hub = None
+            observability.CONNECTIONS.labels(self.channel).dec()
+            self._log("disconnect", code=code, duration=f"{time.monotonic() - self.opened:.3f}", sent=self.sent)
 
     # --- from the hub -----------------------------------------------------------------------
     async def push(self, delivery: Delivery) -> None:
@@ -102,19 +115,35 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)])
         elif self.record_filter is None or delivery.record_id in self.record_filter:
             await self.send(delivery.text)
+        else:
+            return
+        self.sent += 1
 
-    async def _send_undelivered_notifications(self) -> None:
-        pending = await database_sync_to_async(selectors.undelivered_notifications)(self.user_id, self.floor)
-        for delivery in pending:
-            await self.send(delivery.text)
-        if pending:
-            ids = [int(d.record_id) for d in pending]
-            await database_sync_to_async(services.notifications_mark_delivered)(ids=ids)
+    async def revalidate(self, *, is_active: bool, is_staff: bool) -> None:
+        """The user's account changed while connected: stop what they may no longer see."""
+        if not is_active:
+            await self._end(CLOSE_UNAUTHENTICATED, "unauthenticated", "This account was disabled.")
+        elif is_staff != self.is_staff:
+            if not is_staff and self.publication.access is Access.STAFF:
+                await self._end(CLOSE_FORBIDDEN, "forbidden", "Staff rights were removed.")
+            elif self.hub is not None:
+                self.hub.discard(self)
+                self.is_staff = is_staff
+                self.hub.add(self)
 
     async def _release_buffer(self) -> None:
         held, self._buffer = self._buffer or [], None
         for delivery in held:
             await self.push(delivery)
+
+    async def _send_undelivered_notifications(self) -> None:
+        pending = await database_sync_to_async(selectors.undelivered_notifications)(self.user_id, self.floor)
+        for delivery in pending:
+            await self.send(delivery.text)
+        self.sent += len(pending)
+        if pending:
+            ids = [int(d.record_id) for d in pending]
+            await database_sync_to_async(services.notifications_mark_delivered)(ids=ids)
 
     async def _replay(self, *, after: int, upto: int) -> None:
         replay = await database_sync_to_async(selectors.replay)(
@@ -126,8 +155,10 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             limit=setting("MAX_REPLAY"),
         )
         if replay.resync_required:
+            observability.REPLAYS.labels("resync_required").inc()
             await self.send(messages.control("resync_required", last_event_id=upto))
             return
+        observability.REPLAYS.labels("replayed").inc()
         for delivery in replay.deliveries:
             await self._send_delivery(delivery)
 
@@ -135,16 +166,33 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > setting("MAX_MESSAGE_BYTES"):
-            security_logger.warning("frame of %d bytes closed, channel=%s user=%s", size, self.channel, self.user_id)
+            security_log.warning("frame_too_big", channel=self.channel, user=self.user_id, remote=self.remote, size=size)
             await self.close(CLOSE_TOO_BIG)
+            return
+        if not self._take_token():
+            security_log.warning("rate_limited", channel=self.channel, user=self.user_id, remote=self.remote)
+            await self._end(CLOSE_POLICY, "rate_limited", "Too many messages; slow down.")
             return
         try:
             if text_data is None:
                 raise InvalidMessage("Binary frames are not accepted; send JSON text.")
             await self._handle(_parse(text_data))
         except InvalidMessage as exc:
-            security_logger.info("invalid message on %s from user %s: %s", self.channel, self.user_id, exc)
+            observability.INVALID.labels(self.channel).inc()
+            security_log.warning("invalid_message", channel=self.channel, user=self.user_id, remote=self.remote, reason=str(exc))
             await self.send(messages.control("error", code="invalid_message", message=str(exc)))
+
+    def _take_token(self) -> bool:
+        """A token bucket per connection: ``MESSAGES_PER_SECOND`` with bursts of ``MESSAGE_BURST``."""
+        now = time.monotonic()
+        rate, burst = setting("MESSAGES_PER_SECOND"), setting("MESSAGE_BURST")
+        tokens, last = getattr(self, "_bucket", (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._bucket = (tokens, now)
+            return False
+        self._bucket = (tokens - 1.0, now)
+        return True
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -159,9 +207,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
                 if not self.record_filter:
                     self.record_filter = None  # no record left: back to the whole channel
             await self.send(
-                messages.control(
-                    "subscriptions", ids=_sorted_ids(self.record_filter) if self.record_filter else None
-                )
+                messages.control("subscriptions", ids=_sorted_ids(self.record_filter) if self.record_filter else None)
             )
         elif kind == "resume":
             after = message.get("last_event_id")
@@ -189,12 +235,21 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     async def _refuse(self, code: int, error: str, message: str) -> None:
         """Accept, say why, and close with a code the client can see (a refused handshake
         would only show the browser a 1006)."""
-        security_logger.info(
-            "refused %s on %s: %s (user=%s)", error, getattr(self, "channel", "?"), message, self.user_id
-        )
+        observability.REFUSED.labels(error).inc()
+        self._log("refused", code=code, reason=error)
+        security_log.warning(error, channel=self.channel, user=self.user_id, remote=self.remote, detail=message)
         await self.accept()
+        await self._end(code, error, message)
+
+    async def _end(self, code: int, error: str, message: str) -> None:
         await self.send(messages.control("error", code=error, message=message))
         await self.close(code)
+
+    def _log(self, event: str, **fields: Any) -> None:
+        observability.log_connection(
+            event, channel=self.channel, user=self.user_id if self.user_id is not None else "anonymous",
+            remote=self.remote, **fields,
+        )
 
     def _query_int(self, name: str) -> int | None:
         values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)

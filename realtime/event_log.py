@@ -33,6 +33,7 @@ class Delivery:
     public: bool
     staff_visible: bool
     text: str
+    created_at: float  # epoch seconds the event was made, in the committing transaction
 
     def visible_to(self, user_id: int | None, is_staff: bool) -> bool:
         if self.public:
@@ -42,12 +43,13 @@ class Delivery:
         return user_id is not None and user_id in self.audience
 
     def to_wire(self) -> list:
-        return [self.seq, self.channel, self.kind, self.record_id, list(self.audience), self.public, self.staff_visible, self.text]
+        return [self.seq, self.channel, self.kind, self.record_id, list(self.audience), self.public,
+                self.staff_visible, self.text, self.created_at]
 
     @classmethod
     def from_wire(cls, row: list) -> Delivery:
-        seq, channel, kind, record_id, audience, public, staff_visible, text = row
-        return cls(seq, channel, kind, record_id, frozenset(audience), public, staff_visible, text)
+        seq, channel, kind, record_id, audience, public, staff_visible, text, created_at = row
+        return cls(seq, channel, kind, record_id, frozenset(audience), public, staff_visible, text, created_at)
 
     @classmethod
     def from_event(cls, event: Event) -> Delivery:
@@ -61,6 +63,7 @@ class Delivery:
             public=event.public,
             staff_visible=event.staff_visible,
             text=messages.encode(event.payload, event.seq),
+            created_at=event.created_at.timestamp(),
         )
 
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import event_log, selectors
+from realtime import event_log, observability, selectors
 from realtime.conf import setting
 from realtime.event_log import Delivery
 
@@ -34,8 +35,11 @@ class Subscriber(Protocol):
     channel: str
     user_id: int | None
     is_staff: bool
+    remote: str
 
     async def push(self, delivery: Delivery) -> None: ...
+
+    async def revalidate(self, *, is_active: bool, is_staff: bool) -> None: ...
 
 
 class ChannelIndex:
@@ -86,6 +90,8 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         self._seen_at_last_poll = 0
         self.gaps_filled = 0
+        self.sockets_per_user: Counter[int] = Counter()
+        self.sockets_per_address: Counter[str] = Counter()
 
     # --- lifecycle ------------------------------------------------------------------------
     @classmethod
@@ -105,6 +111,7 @@ class Hub:
             self.loop.create_task(self._subscribe(), name="realtime-hub-subscribe"),
             self.loop.create_task(self._dispatch_forever(), name="realtime-hub-dispatch"),
             self.loop.create_task(self._poll_forever(), name="realtime-hub-poll"),
+            self.loop.create_task(self._revalidate_forever(), name="realtime-hub-revalidate"),
         ]
 
     async def stop(self) -> None:
@@ -134,11 +141,26 @@ class Hub:
     # --- subscribers ----------------------------------------------------------------------
     def add(self, sub: Subscriber) -> None:
         self.channels[sub.channel].add(sub)
+        self.sockets_per_address[sub.remote] += 1
+        if sub.user_id is not None:
+            self.sockets_per_user[sub.user_id] += 1
 
     def discard(self, sub: Subscriber) -> None:
         index = self.channels.get(sub.channel)
-        if index is not None:
-            index.discard(sub)
+        if index is None or sub not in index.everyone:
+            return
+        index.discard(sub)
+        _decrement(self.sockets_per_address, sub.remote)
+        if sub.user_id is not None:
+            _decrement(self.sockets_per_user, sub.user_id)
+
+    def over_socket_limit(self, user_id: int | None, remote: str) -> str | None:
+        """Why one more socket for this user or address would be too many, or None."""
+        if user_id is not None and self.sockets_per_user[user_id] >= setting("MAX_SOCKETS_PER_USER"):
+            return f"At most {setting('MAX_SOCKETS_PER_USER')} open sockets per user."
+        if self.sockets_per_address[remote] >= setting("MAX_SOCKETS_PER_ADDRESS"):
+            return f"At most {setting('MAX_SOCKETS_PER_ADDRESS')} open sockets per address."
+        return None
 
     def connection_count(self) -> dict[str, int]:
         return {name: len(index.everyone) for name, index in self.channels.items() if index.everyone}
@@ -237,6 +259,7 @@ class Hub:
         missing = await database_sync_to_async(selectors.deliveries_between)(self.position, upto)
         if missing:
             self.gaps_filled += 1
+            observability.GAPS_FILLED.inc(len(missing))
             logger.info("realtime hub filled %d event(s) after %d from the log", len(missing), self.position)
             self._stash(missing)
             if upto is None:
@@ -246,11 +269,44 @@ class Hub:
         index = self.channels.get(delivery.channel)
         if index is None:
             return
-        for sub in index.recipients(delivery):
+        recipients = index.recipients(delivery)
+        for sub in recipients:
             try:
                 await sub.push(delivery)
             except Exception:
                 logger.exception("realtime hub could not push event %d to a socket", delivery.seq)
+        if recipients:
+            observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(len(recipients))
+            observability.LATENCY.labels(delivery.channel).observe(max(0.0, time.time() - delivery.created_at))
+
+    # --- accounts that change while connected -------------------------------------------------
+    async def _revalidate_forever(self) -> None:
+        """Close or narrow sockets whose user was disabled or gained or lost staff rights."""
+        await self._ready.wait()
+        interval = setting("REVALIDATE_INTERVAL")
+        while True:
+            await asyncio.sleep(interval)
+            subs = [sub for index in self.channels.values() for sub in index.everyone if sub.user_id is not None]
+            if not subs:
+                continue
+            try:
+                status = await database_sync_to_async(selectors.account_status)({sub.user_id for sub in subs})
+            except Exception:
+                logger.exception("realtime hub could not revalidate connected users")
+                continue
+            for sub in subs:
+                is_active, is_staff = status.get(sub.user_id, (False, False))
+                if not is_active or is_staff != sub.is_staff:
+                    try:
+                        await sub.revalidate(is_active=is_active, is_staff=is_staff)
+                    except Exception:
+                        logger.exception("realtime hub could not revalidate a socket")
+
+
+def _decrement(counter: Counter, key: object) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 def _newest_numbered_after_repair() -> int:

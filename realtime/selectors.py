@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
@@ -73,3 +74,9 @@ def undelivered_notifications(user_id: int, upto: int) -> list[Delivery]:
 
 def notifications_of(user_id: int) -> QuerySet[Notification]:
     return Notification.objects.filter(user_id=user_id)
+
+
+def account_status(user_ids: set[int]) -> dict[int, tuple[bool, bool]]:
+    """``{user id: (is_active, is_staff)}`` for connected users; missing ids were deleted."""
+    users = get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "is_active", "is_staff")
+    return {pk: (is_active, is_staff) for pk, is_active, is_staff in users}

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from realtime import observability
 from realtime.conf import setting
 from realtime.event_log import Delivery
 
@@ -84,6 +85,7 @@ class LayerPublisher:
                     await get_channel_layer().group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
             except Exception:
                 # The log keeps the events; hubs fetch them when they poll.
+                observability.PUBLISH_FAILURES.inc()
                 self._down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
                 logger.warning("channel layer unreachable; hubs will read %d event(s) from the log", len(batch or []))
             finally:
@@ -99,6 +101,8 @@ def publish(deliveries: Sequence[Delivery]) -> None:
     """Hand numbered events to every hub that should fan them out."""
     if not deliveries:
         return
+    for delivery in deliveries:
+        observability.PUBLISHED.labels(delivery.channel).inc()
     if uses_shared_layer():
         layer_publisher.submit(deliveries)
     else:

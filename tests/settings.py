@@ -5,6 +5,7 @@ off, since the test client and the loopback servers speak plain HTTP.
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
@@ -13,5 +14,7 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 # Keeps this run's events apart from any other run sharing the Redis server.
 os.environ.setdefault("REALTIME_REDIS_PREFIX", f"petland-test-{os.getpid()}")
 os.environ.setdefault("REALTIME_POLL_INTERVAL", "0.5")
+# A test database of this run's own, so that two runs on one machine never share a file.
+os.environ.setdefault("DJANGO_TEST_SQLITE_NAME", os.path.join(tempfile.gettempdir(), f"petland-test-{os.getpid()}.sqlite3"))
 
 from petland.settings import *  # noqa: E402,F401,F403
