@@ -2,8 +2,8 @@
 per test (the test database is emptied between tests, so a server must not outlive one).
 
 Playwright's sync API runs an event loop in this thread while a browser is open; Django then
-refuses ORM calls here as "async unsafe" although nothing runs concurrently. The ``page``
-fixture allows them for its lifetime only, and never for the child processes.
+refuses ORM calls here as "async unsafe" although nothing runs concurrently. The
+``playwright`` fixture allows them for its lifetime only, and never for the child processes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.factories import PASSWORD, PetFactory, StaffFactory
@@ -97,6 +98,9 @@ def playwright(monkeypatch: pytest.MonkeyPatch) -> Iterator[Playwright]:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as running:
         yield running
+        # While Playwright's loop runs, Django keeps separate connections; close them, or
+        # PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def test_listen_resumes_after_a_given_event_id_with_readable_lines(server, liste
                          "--url", server.ws)
 
     line = listener.line()
-    assert line.startswith("#") and f" pets created pet_id={pet.pk} name='Missed Rex'" in line
+    assert line.startswith("#") and f" pets created pet_id={pet.pk} " in line and "name='Missed Rex'" in line
     assert listener.wait() == 0
 
 

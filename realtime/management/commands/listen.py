@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 from realtime.management.commands.notify import find_user
+from realtime.registry import registry
 
 FINAL_CLOSE_CODES = {4401: "unauthenticated", 4403: "forbidden", 4404: "unknown channel", 1008: "policy violation"}
 MAX_ATTEMPTS = 5
@@ -149,7 +150,10 @@ def _token_for(name: str) -> str:
 
 def _line(message: dict[str, Any]) -> str:
     """A readable line: ``#42 10:30:00 pets created pet_id=1 name='Luna' ...``."""
-    data = message.get("data") or {}
+    data = dict(message.get("data") or {})
+    publication = registry().for_channel(str(message.get("entity_type")))
+    if publication is not None and publication.id_key in data:  # the record's id first, whatever the key order
+        data = {publication.id_key: data.pop(publication.id_key), **data}
     fields = " ".join(f"{key}={value!r}" for key, value in data.items())
     when = str(message.get("timestamp", ""))[11:19]
     if message.get("type") == "notification":
