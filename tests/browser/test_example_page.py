@@ -5,6 +5,7 @@ refusal is final, and a client that gave up comes back when the browser is onlin
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -104,8 +105,11 @@ def test_after_five_failed_attempts_it_fails_and_retries_when_the_browser_is_bac
     assert len(page.sockets) == 1 + 5  # the first connection and five attempts
     page.wait_for_timeout(1_000)
     assert len(page.sockets) == 6  # and no more once failed
-    log = page.locator("#log").inner_text()
-    assert [f"attempt {n}" in log for n in range(1, 6)] == [True] * 5
+    # Scheduled after 50, 100, 200, 400 and 800 ms, each spread by at most ±25%.
+    delays = [int(d) for d in re.findall(r"reconnecting · attempt \d · in (\d+) ms", page.locator("#log").inner_text())]
+    assert len(delays) == 5
+    for n, delay in enumerate(reversed(delays)):  # the log shows the newest first
+        assert 0.75 * 50 * 2**n <= delay <= 1.25 * 50 * 2**n, delays
 
     server.start()
     page.evaluate("window.dispatchEvent(new Event('online'))")
