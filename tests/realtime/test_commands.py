@@ -164,6 +164,8 @@ def test_listen_refuses_an_unknown_user_and_bad_arguments(alice):
         call_command("listen", "pets", "--url", "http://127.0.0.1:1")
     with pytest.raises(CommandError, match="--last-event-id"):
         call_command("listen", "pets", "--last-event-id", "-1")
+    with pytest.raises(CommandError, match="--count"):
+        call_command("listen", "pets", "--count", "0")
 
 
 # --- notify ----------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         who.add_argument("--token", help="A JWT access token to listen with.")
         parser.add_argument("--last-event-id", type=int, default=None, help="First replay every event after this id.")
         parser.add_argument("--url", default="ws://127.0.0.1:8000", help="The server (default ws://127.0.0.1:8000).")
-        parser.add_argument("--json", action="store_true", help="One JSON object per line, as received.")
+        parser.add_argument("--json", action="store_true", help="Each event as the JSON text received, one a line.")
         parser.add_argument("--count", type=int, default=None, help="Exit after this many events.")
         parser.add_argument(
             "--reconnect-delay", type=float, default=1.0, help="Seconds before the first reconnect (doubles each time)."
@@ -49,6 +49,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["last_event_id"] is not None and options["last_event_id"] < 0:
             raise CommandError("--last-event-id must be 0 or more.")
+        if options["count"] is not None and options["count"] < 1:
+            raise CommandError("--count must be 1 or more.")
         token = options["token"] or (_token_for(options["user"]) if options["user"] else None)
         self.as_json = options["json"]
         self.last_event_id: int | None = options["last_event_id"]
@@ -87,15 +89,15 @@ class Command(BaseCommand):
             raise CommandError(f"Bad --url: {error}") from None
         with ws:
             while True:
-                message = self._receive(ws)
+                text, message = self._receive(ws)
                 if message is None:
                     continue
-                if self._handle(message, channel) and self.remaining is not None:
+                if self._handle(text, message, channel) and self.remaining is not None:
                     self.remaining -= 1
                     if self.remaining <= 0:
                         return
 
-    def _receive(self, ws: ClientConnection) -> dict[str, Any] | None:
+    def _receive(self, ws: ClientConnection) -> tuple[str, dict[str, Any] | None]:
         try:
             text = ws.recv()
         except ConnectionClosed as closed:
@@ -107,11 +109,11 @@ class Command(BaseCommand):
             message = json.loads(text)
         except (TypeError, ValueError):
             self._status(f"ignored a frame that is not JSON: {text!r:.80}")
-            return None
-        return message if isinstance(message, dict) else None
+            return str(text), None
+        return text, message if isinstance(message, dict) else None
 
-    def _handle(self, message: dict[str, Any], channel: str) -> bool:
-        """Print one message; True when it was an event."""
+    def _handle(self, text: str, message: dict[str, Any], channel: str) -> bool:
+        """Print one message (``text`` as received, with --json); True when it was an event."""
         kind = message.get("type")
         event_id = message.get("event_id")
         if isinstance(event_id, int):
@@ -119,7 +121,7 @@ class Command(BaseCommand):
                 return False  # already printed before a reconnect
             self.last_event_id = event_id
         if kind in ("realtime_update", "notification"):
-            self.stdout.write(json.dumps(message, ensure_ascii=False) if self.as_json else _line(message))
+            self.stdout.write(text if self.as_json else _line(message))
             self.stdout.flush()
             return True
         if kind == "connection_established":
