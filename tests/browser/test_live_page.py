@@ -1,5 +1,5 @@
 """/live/: every channel's events for staff, with filters, counters and connection states;
-server data shown as text."""
+server data shown as text. And who may see the live pages at all."""
 
 from __future__ import annotations
 
@@ -60,3 +60,11 @@ def test_the_live_page_streams_every_channel_with_filters_and_shows_server_data_
     page.locator("input[data-filter=channels][value=pets]").check()
     page.locator("input[data-filter=actions][value=created]").check()
     expect(page.locator("#count-shown")).to_have_text("2")
+
+
+def test_the_admin_index_shows_the_live_feed_only_to_staff_who_may_view_the_activity_log(client, ada, staff):
+    client.force_login(ada)
+    assert b'data-realtime="feed"' in client.get("/admin/").content
+    client.force_login(staff)  # staff without permissions
+    response = client.get("/admin/")
+    assert response.status_code == 200 and b'data-realtime="feed"' not in response.content
