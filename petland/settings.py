@@ -109,6 +109,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+REDIS_PREFIX = env_str("REALTIME_REDIS_PREFIX", "petland")
 REDIS_LAYER = env_choice("REDIS_LAYER", "pubsub", ("pubsub", "core"))
 if REDIS_URL:
     # pubsub (default): one PUBLISH per event whatever the number of listeners; each server
@@ -121,7 +122,7 @@ if REDIS_URL:
                 "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
                 "core": "channels_redis.core.RedisChannelLayer",
             }[REDIS_LAYER],
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REALTIME_REDIS_PREFIX", "petland")},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
     }
     if REDIS_LAYER == "core":
@@ -143,6 +144,11 @@ REALTIME = {
     "MAX_SOCKETS_PER_USER": env_int("REALTIME_MAX_SOCKETS_PER_USER", 50, minimum=1),
     "MAX_SOCKETS_PER_ADDRESS": env_int("REALTIME_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1),
     "REVALIDATE_INTERVAL": env_float("REALTIME_REVALIDATE_INTERVAL", 5.0, minimum=0.1),
+    "METRICS_ALLOWED_NETWORKS": env_list("REALTIME_METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]),
+    "STATS_REDIS_URL": REDIS_URL or None,
+    "STATS_KEY_PREFIX": f"{REDIS_PREFIX}:realtime-stats:",
+    "STATS_INTERVAL": env_float("REALTIME_STATS_INTERVAL", 2.0, minimum=0.1),
+    "READY_TIMEOUT": env_float("REALTIME_READY_TIMEOUT", 2.0, minimum=0.1),
 }
 
 # --- REST API -------------------------------------------------------------------------------

@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("petland.api.urls")),
     path("", include("realtime.urls")),  # /live/ and /realtime/example/
+    path("", include("realtime.operations_urls")),  # /healthz, /readyz, /metrics
 ]

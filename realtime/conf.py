@@ -20,7 +20,12 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_BURST": 40,  # and its bucket size
     "MAX_SOCKETS_PER_USER": 50,  # per server process
     "MAX_SOCKETS_PER_ADDRESS": 200,  # per server process
-    "REVALIDATE_INTERVAL": 5.0,  # seconds between checks that connected users are still active/staff  # the channel that carries each user's notifications  # channel-layer group every server process subscribes to
+    "REVALIDATE_INTERVAL": 5.0,
+    "READY_TIMEOUT": 2.0,  # seconds /readyz waits for a channel-layer round trip
+    "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],  # besides signed-in staff
+    "STATS_REDIS_URL": None,  # where server processes report their connections (realtime_stats)
+    "STATS_INTERVAL": 2.0,
+    "STATS_KEY_PREFIX": "realtime-stats:",  # seconds between checks that connected users are still active/staff  # the channel that carries each user's notifications  # channel-layer group every server process subscribes to
 }
 
 

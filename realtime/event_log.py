@@ -62,7 +62,7 @@ class Delivery:
             audience=frozenset(event.audience),
             public=event.public,
             staff_visible=event.staff_visible,
-            text=messages.encode(event.payload, event.seq),
+            text=messages.frame(event.body, event.seq),
             created_at=event.created_at.timestamp(),
         )
 
@@ -84,7 +84,7 @@ def append(
         audience=sorted({int(user_id) for user_id in audience}),
         public=public,
         staff_visible=staff_visible,
-        payload=payload,
+        body=messages.encode_body(payload),
     )
 
 

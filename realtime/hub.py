@@ -22,7 +22,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import event_log, observability, selectors
+from realtime import event_log, observability, selectors, stats
 from realtime.conf import setting
 from realtime.event_log import Delivery
 
@@ -112,6 +112,7 @@ class Hub:
             self.loop.create_task(self._dispatch_forever(), name="realtime-hub-dispatch"),
             self.loop.create_task(self._poll_forever(), name="realtime-hub-poll"),
             self.loop.create_task(self._revalidate_forever(), name="realtime-hub-revalidate"),
+            self.loop.create_task(self._report_forever(), name="realtime-hub-stats"),
         ]
 
     async def stop(self) -> None:
@@ -278,6 +279,23 @@ class Hub:
         if recipients:
             observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(len(recipients))
             observability.LATENCY.labels(delivery.channel).observe(max(0.0, time.time() - delivery.created_at))
+
+    async def _report_forever(self) -> None:
+        """Tell ``manage.py realtime_stats`` (through Redis) what this process holds."""
+        client = stats.client()
+        if client is None:
+            return
+        started = time.time()
+        await self._ready.wait()
+        while True:
+            try:
+                # A plain client in a worker thread: cancelling the hub never waits on Redis.
+                await asyncio.to_thread(
+                    stats.report, client, connections=self.connection_count(), position=self.position, started=started
+                )
+            except Exception:
+                logger.debug("realtime hub could not report its stats", exc_info=True)
+            await asyncio.sleep(setting("STATS_INTERVAL"))
 
     # --- accounts that change while connected -------------------------------------------------
     async def _revalidate_forever(self) -> None:

@@ -68,9 +68,16 @@ def notification(user_id: int | str, notification_type: str, data: Any) -> Notif
     }
 
 
-def encode(payload: dict[str, Any], event_id: int) -> str:
-    """The frame text for one event: encoded once, sent as is to every socket that may see it."""
-    return orjson.dumps({**payload, "event_id": event_id}).decode()
+def encode_body(payload: dict[str, Any]) -> str:
+    """A message without its event_id, as stored in the log."""
+    return orjson.dumps(payload).decode()
+
+
+def frame(body: str, event_id: int) -> str:
+    """The frame text for one event: its stored body with the event_id appended, built once
+    and sent as is to every socket that may see it."""
+    return f'{body[:-1]},"event_id":{event_id}}}'
+
 
 
 def control(message_type: str, **fields: Any) -> str:

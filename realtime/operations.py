@@ -1,0 +1,91 @@
+"""Endpoints for operators: ``/healthz`` (the process answers), ``/readyz`` (database and
+channel layer reachable) and ``/metrics`` (Prometheus text format)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import time
+import uuid
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import multiprocess
+
+from realtime.conf import setting
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check_database(), "channel_layer": _check_channel_layer()}
+    ready = all(result == "ok" for result in checks.values())
+    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # what failed is the answer
+        return f"error: {type(exc).__name__}"
+
+
+def _check_channel_layer() -> str:
+    """A message sent to a fresh channel comes back within the timeout."""
+    layer = get_channel_layer()
+    if layer is None:
+        return "error: no channel layer"
+    timeout = setting("READY_TIMEOUT")
+
+    async def round_trip() -> None:
+        channel = await layer.new_channel("readyz.")
+        token = uuid.uuid4().hex
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0)
+        await layer.send(channel, {"type": "readyz.ping", "token": token})
+        message = await asyncio.wait_for(receiving, timeout)
+        if message.get("token") != token:
+            raise RuntimeError("wrong message")
+
+    started = time.monotonic()
+    try:
+        async_to_sync(asyncio.wait_for)(round_trip(), timeout)
+    except Exception as exc:
+        return f"error: {type(exc).__name__} after {time.monotonic() - started:.2f}s"
+    return "ok"
+
+
+def _allowed(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in setting("METRICS_ALLOWED_NETWORKS"))
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of this process, or of every process sharing
+    ``PROMETHEUS_MULTIPROC_DIR``. Only for allowed networks or signed-in staff."""
+    if not _allowed(request):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    registry: Any = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

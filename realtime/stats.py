@@ -1,0 +1,63 @@
+"""Per-process statistics for ``manage.py realtime_stats``: each server process's hub writes
+its open connections per channel to Redis every few seconds, under a key that expires when
+the process stops reporting."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import redis
+from django.utils import timezone
+
+from realtime.conf import setting
+from realtime.models import Event
+from realtime.transport import uses_shared_layer
+
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _key_prefix() -> str:
+    return setting("STATS_KEY_PREFIX")
+
+
+def report(client: redis.Redis, *, connections: dict[str, int], position: int, started: float) -> None:
+    body = orjson.dumps({"process": PROCESS, "connections": connections, "position": position, "started": started})
+    client.set(_key_prefix() + PROCESS, body, ex=max(5, int(setting("STATS_INTERVAL") * 3)))
+
+
+def client() -> redis.Redis | None:
+    url = setting("STATS_REDIS_URL")
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) if url else None
+
+
+def processes() -> list[dict[str, Any]]:
+    """What every reporting server process said last, newest first (needs Redis)."""
+    redis_client = client()
+    if redis_client is None:
+        return []
+    try:
+        keys = list(redis_client.scan_iter(match=_key_prefix() + "*", count=100))
+        values = redis_client.mget(keys) if keys else []
+    finally:
+        redis_client.close()
+    return sorted((orjson.loads(v) for v in values if v), key=lambda p: p["process"])
+
+
+def log_summary() -> dict[str, Any]:
+    """Events made in the last minute, and the oldest committed event not yet numbered (which
+    no client can have received)."""
+    now = timezone.now()
+    oldest_unnumbered = Event.objects.filter(seq__isnull=True).order_by("created_at").values_list("created_at", flat=True).first()
+    newest = Event.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+    return {
+        "events_last_minute": Event.objects.filter(created_at__gte=now - timedelta(minutes=1)).count(),
+        "newest_event_id": newest,
+        "oldest_undelivered_age_seconds": round((now - oldest_unnumbered).total_seconds(), 3) if oldest_unnumbered else None,
+        "checked_at": time.time(),
+        "shared_layer": uses_shared_layer(),
+    }
