@@ -51,8 +51,12 @@ class BrowserDaphne(Daphne):
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-        wait_for_port(self.port, proc=self.proc)
-        wait_for_http(f"{self.http}/api/services/")
+        try:
+            wait_for_port(self.port, proc=self.proc)
+            wait_for_http(f"{self.http}/api/services/")
+        except BaseException:
+            self.kill()  # a server that never came up must not outlive the test
+            raise
         return self
 
     def pause(self) -> None:
