@@ -80,3 +80,15 @@ def account_status(user_ids: set[int]) -> dict[int, tuple[bool, bool]]:
     """``{user id: (is_active, is_staff)}`` for connected users; missing ids were deleted."""
     users = get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "is_active", "is_staff")
     return {pk: (is_active, is_staff) for pk, is_active, is_staff in users}
+
+
+def recent_messages(channel: str, *, upto: int, limit: int, user_id: int | None, is_staff: bool) -> list[dict]:
+    """The client messages of a channel's newest events up to ``upto`` that the user may see,
+    oldest first (a page's initial state before its socket takes over)."""
+    rows = Event.objects.filter(channel=channel, seq__isnull=False, seq__lte=upto).order_by("-seq")[: limit * 3]
+    visible = [
+        {**event.payload, "event_id": event.seq}
+        for event in rows
+        if Delivery.from_event(event).visible_to(user_id, is_staff)
+    ][:limit]
+    return visible[::-1]

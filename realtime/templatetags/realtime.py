@@ -15,8 +15,6 @@ from django import template
 from django.db import models
 
 from realtime import selectors
-from realtime.event_log import Delivery
-from realtime.models import Event
 from realtime.registry import Publication, registry
 
 register = template.Library()
@@ -87,12 +85,4 @@ def realtime_feed(
 
 
 def _recent_events(channel: str, *, upto: int, limit: int, user_id: int | None, is_staff: bool) -> list[dict[str, Any]]:
-    """The client messages of a channel's newest events up to ``upto``, oldest first."""
-    # Read a few more than needed, since some may not be for this user.
-    rows = Event.objects.filter(channel=channel, seq__isnull=False, seq__lte=upto).order_by("-seq")[: limit * 3]
-    visible = [
-        {**event.payload, "event_id": event.seq}
-        for event in rows
-        if Delivery.from_event(event).visible_to(user_id, is_staff)
-    ][:limit]
-    return visible[::-1]
+    return selectors.recent_messages(channel, upto=upto, limit=limit, user_id=user_id, is_staff=is_staff)

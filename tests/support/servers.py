@@ -90,8 +90,12 @@ class Daphne:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        wait_for_port(self.port, proc=self.proc)
-        wait_for_http(f"{self.http}/api/services/")
+        try:
+            wait_for_port(self.port, proc=self.proc)
+            wait_for_http(f"{self.http}/api/services/")
+        except BaseException:
+            self.kill()  # never leave a half-started server behind
+            raise
         return self
 
     def stop(self) -> None:
@@ -104,7 +108,7 @@ class Daphne:
                 self.proc.wait()
 
     def kill(self) -> None:
-        if self.proc is not None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
 
