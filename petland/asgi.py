@@ -9,13 +9,13 @@ django_asgi_app = get_asgi_application()  # before importing consumers, which im
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from realtime.auth import RealtimeAuthMiddlewareStack  # noqa: E402
+from realtime.auth import RealtimeAuthMiddleware  # noqa: E402
 from realtime.origin import OriginCheck  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": OriginCheck(RealtimeAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginCheck(RealtimeAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -7,6 +7,7 @@ subscription and pushes each event, already encoded, to the sockets that may see
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -51,6 +52,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self._buffer: list[Delivery] | None = []  # live events held back until ready/replayed
         self.sent = 0
         self.opened = time.monotonic()
+        self._tasks: set[asyncio.Task] = set()
         client = self.scope.get("client") or ("?", 0)
         self.remote = str(client[0])
         self.publication = registry().for_channel(self.channel)
@@ -112,7 +114,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     async def _send_delivery(self, delivery: Delivery) -> None:
         if delivery.kind == NOTIFICATION:
             await self.send(delivery.text)
-            await database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)])
+            # Recorded off the fan-out path: the hub must not wait on the database per socket.
+            self._background(database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)]))
         elif self.record_filter is None or delivery.record_id in self.record_filter:
             await self.send(delivery.text)
         else:
@@ -130,6 +133,11 @@ class ChannelConsumer(AsyncWebsocketConsumer):
                 self.hub.discard(self)
                 self.is_staff = is_staff
                 self.hub.add(self)
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _release_buffer(self) -> None:
         held, self._buffer = self._buffer or [], None
