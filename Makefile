@@ -35,8 +35,14 @@ run: seed
 test: install-dev
 	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest $(PYTEST_ARGS)
 
+# The fan-out benchmark (docs/performance.md): the project and ../shared/peers, each on its own
+# loopback port, Redis at REDIS_URL. `make bench BENCH_ARGS="--sockets 10 --concurrency 1"`.
 bench: install-dev
-	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench --redis-url $${REDIS_URL-redis://127.0.0.1:6379/0} $(BENCH_ARGS)
+
+# The same at a tiny size, as CI runs it (tests/bench).
+bench-smoke: install-dev
+	$(PY) -m bench --redis-url $${REDIS_URL-redis://127.0.0.1:6379/0} --sockets 20 --changes 5 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3* .pytest_cache
