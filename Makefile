@@ -35,6 +35,10 @@ run: seed
 test: install-dev
 	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest $(PYTEST_ARGS)
 
+# Only the tests that drive Chromium (tests/browser).
+test-browser: install-dev
+	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
 # The fan-out benchmark (docs/performance.md): the project and ../shared/peers, each on its own
 # loopback port, Redis at REDIS_URL. `make bench BENCH_ARGS="--sockets 10 --concurrency 1"`.
 bench: install-dev
