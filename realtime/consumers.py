@@ -117,7 +117,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             # Recorded off the fan-out path: the hub must not wait on the database per socket.
             self._background(database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)]))
         elif self.record_filter is None or delivery.record_id in self.record_filter:
-            await self.send(delivery.text)
+            await self.base_send({"type": "websocket.send", "text": delivery.text})
         else:
             return
         self.sent += 1
