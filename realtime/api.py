@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -41,6 +42,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
+    @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked_read": serializers.ListField(child=serializers.IntegerField())}))
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         return Response({"marked_read": services.notifications_mark_read(user_id=request.user.pk)})

@@ -16,7 +16,7 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import messages, observability, selectors, services
+from realtime import fastpath, messages, observability, selectors, services
 from realtime.conf import setting
 from realtime.event_log import Delivery
 from realtime.hub import Hub
@@ -29,6 +29,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 NOTIFICATION = "notification"
+MAX_SUBSCRIBED_IDS = 1000
 
 
 class InvalidMessage(ValueError):
@@ -43,6 +44,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     user_id: int | None
     is_staff: bool
     remote: str
+    _write_frame: fastpath.FrameWriter | None = None
+    closing = False
 
     async def connect(self) -> None:
         self.channel = self.scope["url_route"]["kwargs"]["channel"]
@@ -74,6 +77,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             return await self._refuse(CLOSE_POLICY, "too_many_connections", too_many)
 
         await self.accept()
+        self._write_frame = fastpath.direct_writer(self.base_send)
         self.hub = hub
         hub.add(self)
         observability.CONNECTIONS.labels(self.channel).inc()
@@ -117,7 +121,9 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             # Recorded off the fan-out path: the hub must not wait on the database per socket.
             self._background(database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)]))
         elif self.record_filter is None or delivery.record_id in self.record_filter:
-            await self.base_send({"type": "websocket.send", "text": delivery.text})
+            write = self._write_frame
+            if write is None or not write(fastpath.text_frame(delivery.text)):
+                await self.base_send({"type": "websocket.send", "text": delivery.text})
         else:
             return
         self.sent += 1
@@ -172,6 +178,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
 
     # --- from the client --------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return  # frames already in flight after we closed: nothing more to say
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > setting("MAX_MESSAGE_BYTES"):
             security_log.warning("frame_too_big", channel=self.channel, user=self.user_id, remote=self.remote, size=size)
@@ -209,7 +217,10 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         elif kind in ("subscribe", "unsubscribe"):
             ids = _ids(message)
             if kind == "subscribe":
-                self.record_filter = (self.record_filter or set()) | ids
+                wanted = (self.record_filter or set()) | ids
+                if len(wanted) > MAX_SUBSCRIBED_IDS:
+                    raise InvalidMessage(f"At most {MAX_SUBSCRIBED_IDS} records per socket; unsubscribe some first.")
+                self.record_filter = wanted
             elif self.record_filter is not None:
                 self.record_filter = (self.record_filter - ids) if ids else None
                 if not self.record_filter:
@@ -227,7 +238,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             await self._release_buffer()
         elif kind == "mark_read" and self.user_id is not None and self.channel == setting("NOTIFICATION_CHANNEL"):
             ids = _ids(message)
-            if not all(i.isdigit() for i in ids):
+            if not all(_is_number(i) for i in ids):
                 raise InvalidMessage('"ids" must be notification ids (integers).')
             marked = await database_sync_to_async(services.notifications_mark_read)(
                 user_id=self.user_id, ids=[int(i) for i in ids]
@@ -240,6 +251,14 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             )
 
     # --- helpers ----------------------------------------------------------------------------
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        if code in (CLOSE_POLICY, CLOSE_TOO_BIG):
+            closer = fastpath.direct_closer(self.base_send)
+            if closer is not None and closer(code):
+                return
+        await super().close(code, reason)
+
     async def _refuse(self, code: int, error: str, message: str) -> None:
         """Accept, say why, and close with a code the client can see (a refused handshake
         would only show the browser a 1006)."""
@@ -289,6 +308,11 @@ def _ids(message: dict[str, Any]) -> set[str]:
     return {str(i) for i in ids}
 
 
+def _is_number(value: str) -> bool:
+    """An id the database can hold: ASCII digits (``"²".isdigit()`` is true), below 2**63."""
+    return value.isascii() and value.isdigit() and int(value) < 2**63
+
+
 def _sorted_ids(ids: set[str]) -> list[int | str]:
-    numbers = sorted(int(i) for i in ids if i.isdigit())
-    return [*numbers, *sorted(i for i in ids if not i.isdigit())]
+    numbers = sorted(int(i) for i in ids if _is_number(i))
+    return [*numbers, *sorted(i for i in ids if not _is_number(i))]

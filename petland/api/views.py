@@ -52,9 +52,9 @@ class RecordViewSet(viewsets.ModelViewSet):
             return fields
         if user.is_staff:
             if fields.get(name) is None:
-                raise ValidationError({name: "Staff must name the customer (a user id)."})
+                raise ValidationError({name: ["Staff must name the customer (a user id)."]})
         elif fields.get(name) not in (None, user):
-            raise ValidationError({name: "Customers can only act for themselves."})
+            raise ValidationError({name: ["Customers can only act for themselves."]})
         else:
             fields[name] = user
         return fields
