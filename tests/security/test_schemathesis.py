@@ -10,8 +10,7 @@ saying what the API does, so that everything else is held to the schema as serve
   answers with DRF's error objects (400 bad input, 401/403 refused, 404 not found or not
   yours, 409 still in use);
 - a path under ``/api/`` that no route matches (``/api/pets/0.5/``: the router's ids take no
-  dot) gets Django's HTML "Not Found" page, not JSON;
-- ``POST /api/notifications/read-all/`` answers ``{"marked_read": [ids]}``, not a notification.
+  dot) gets Django's HTML "Not Found" page, not JSON.
 """
 
 from __future__ import annotations
@@ -46,10 +45,6 @@ ERRORS = {
             "content": {**DRF_ERROR, "text/html": {"schema": {"type": "string"}}}},
 }
 CONFLICT = {"409": {"description": "Still in use", "content": DRF_ERROR}}
-READ_ALL_RESPONSE = {"application/json": {"schema": {
-    "type": "object", "required": ["marked_read"], "additionalProperties": False,
-    "properties": {"marked_read": {"type": "array", "items": {"type": "integer"}}},
-}}}
 
 
 def amended(raw: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +55,6 @@ def amended(raw: dict[str, Any]) -> dict[str, Any]:
             if method in HTTP_METHODS:
                 for status, response in {**ERRORS, **(CONFLICT if method == "delete" else {})}.items():
                     operation["responses"].setdefault(status, response)
-    schema["paths"]["/api/notifications/read-all/"]["post"]["responses"]["200"]["content"] = READ_ALL_RESPONSE
     return schema
 
 
