@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-HOST = "127.0.0.1"
+from bench.targets import HOST, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 64  # a flooder's messages in flight, unanswered
 JUNK = ['{"type": "ping"}', "not json", '{"type": "launch"}', '{"type": "subscribe", "ids": "all"}']
@@ -43,12 +43,6 @@ class FloodError(RuntimeError):
 
 
 # --- the server ----------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def server_env(workdir: Path, args: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REALTIME_"))}
     env.update(

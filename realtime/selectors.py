@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from realtime.event_log import Delivery
@@ -52,10 +52,6 @@ def replay(
         return Replay(True, [])
     deliveries = [Delivery.from_event(e) for e in rows]
     return Replay(False, [d for d in deliveries if d.visible_to(user_id, is_staff)])
-
-
-def max_numbered_seq() -> int:
-    return Event.objects.aggregate(m=Max("seq"))["m"] or 0
 
 
 def has_stale_unnumbered(older_than_seconds: float) -> bool:

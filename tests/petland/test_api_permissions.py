@@ -26,6 +26,7 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
+from tests.support.endpoints import MODEL, UPDATE
 
 ANONYMOUS, ALICE, BOB, STAFF = "anonymous", "alice", "bob", "staff"
 PERSONAS = [ANONYMOUS, ALICE, BOB, STAFF]
@@ -107,29 +108,6 @@ CREATE: dict[str, Callable[[World, models.User | None], dict[str, Any]]] = {
                                   "hire_date": "2024-05-01"},
     "activity-logs": lambda w, user: {"action": "created", "entity_type": "pet", "entity_id": "1",
                                       "summary": "forged"},
-}
-
-# The field each endpoint's update changes, and its new value (as the record's str()).
-UPDATE: dict[str, tuple[str, str]] = {
-    "pets": ("name", "Renamed"),
-    "services": ("description", "Now with a treat"),
-    "reservations": ("status", "confirmed"),
-    "payments": ("method", "transfer"),
-    "invoices": ("total", "99.00"),
-    "medical-history": ("treatment", "Rest"),
-    "employees": ("position", "Groomer"),
-    "activity-logs": ("summary", "forged"),
-}
-
-MODEL: dict[str, type[db_models.Model]] = {
-    "pets": models.Pet,
-    "services": models.Service,
-    "reservations": models.Reservation,
-    "payments": models.Payment,
-    "invoices": models.Invoice,
-    "medical-history": models.MedicalRecord,
-    "employees": models.Employee,
-    "activity-logs": models.ActivityLog,
 }
 
 OWN_RECORDS = {ALICE: (200, 200, 201, 200, 204), BOB: (200, 404, 201, 404, 404)}

@@ -43,6 +43,7 @@ from tests.security.conftest import (
     mentions_alice,
     token_for,
 )
+from tests.support import endpoints
 
 # =============================================================================================
 # REST
@@ -89,30 +90,9 @@ def create_body(world: World, endpoint: str, persona: str) -> dict[str, Any]:
     }[endpoint]()
 
 
-# The field each endpoint's update changes on alice's record, and its new value (as str()).
-UPDATE: dict[str, tuple[str, str]] = {
-    "pets": ("name", "Renamed"),
-    "services": ("description", "Now with a treat"),
-    "reservations": ("status", "confirmed"),
-    "payments": ("method", "transfer"),
-    "invoices": ("total", "99.00"),
-    "medical-history": ("treatment", "Rest"),
-    "employees": ("position", "Groomer"),
-    "activity-logs": ("summary", "forged"),
-    "notifications": ("type", "forged"),
-}
-
-MODEL: dict[str, type[db_models.Model]] = {
-    "pets": models.Pet,
-    "services": models.Service,
-    "reservations": models.Reservation,
-    "payments": models.Payment,
-    "invoices": models.Invoice,
-    "medical-history": models.MedicalRecord,
-    "employees": models.Employee,
-    "activity-logs": models.ActivityLog,
-    "notifications": Notification,
-}
+# The endpoints' records (tests/support/endpoints.py), and the notifications this matrix adds.
+UPDATE: dict[str, tuple[str, str]] = {**endpoints.UPDATE, "notifications": ("type", "forged")}
+MODEL: dict[str, type[db_models.Model]] = {**endpoints.MODEL, "notifications": Notification}
 
 # list, retrieve alice's record, create, update alice's, delete alice's
 REFUSED = (401, 401, 401, 401, 401)  # not signed in, a bad token, or a disabled account
