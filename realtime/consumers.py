@@ -106,14 +106,32 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             self._log("disconnect", code=code, duration=f"{time.monotonic() - self.opened:.3f}", sent=self.sent)
 
     # --- from the hub -----------------------------------------------------------------------
-    async def push(self, delivery: Delivery) -> None:
-        if self._buffer is not None:
-            self._buffer.append(delivery)
-            return
-        if delivery.seq <= self.floor:
-            return
-        self.floor = delivery.seq
-        await self._send_delivery(delivery)
+    def push_now(self, deliveries: list[Delivery]) -> bool:
+        """Write these events (in ``seq`` order) straight to the socket, all in one write, and
+        say whether that was possible; when it is not, the hub awaits ``push`` instead."""
+        write = self._write_frame
+        if write is None or self._buffer is not None:
+            return False
+        floor, wanted = self.floor, self.record_filter
+        frames = []
+        for delivery in deliveries:
+            if delivery.kind == NOTIFICATION:
+                return False  # recorded as delivered: the slow path
+            if delivery.seq > floor and (wanted is None or delivery.record_id in wanted):
+                frames.append(delivery.frame)
+        if frames and not write(frames[0] if len(frames) == 1 else b"".join(frames)):
+            return False
+        self.floor = max(floor, deliveries[-1].seq)
+        self.sent += len(frames)
+        return True
+
+    async def push(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            if self._buffer is not None:
+                self._buffer.append(delivery)
+            elif delivery.seq > self.floor:
+                self.floor = delivery.seq
+                await self._send_delivery(delivery)
 
     async def _send_delivery(self, delivery: Delivery) -> None:
         if delivery.kind == NOTIFICATION:
@@ -122,7 +140,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             self._background(database_sync_to_async(services.notifications_mark_delivered)(ids=[int(delivery.record_id)]))
         elif self.record_filter is None or delivery.record_id in self.record_filter:
             write = self._write_frame
-            if write is None or not write(fastpath.text_frame(delivery.text)):
+            if write is None or not write(delivery.frame):
                 await self.base_send({"type": "websocket.send", "text": delivery.text})
         else:
             return
@@ -147,8 +165,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
 
     async def _release_buffer(self) -> None:
         held, self._buffer = self._buffer or [], None
-        for delivery in held:
-            await self.push(delivery)
+        await self.push(held)
 
     async def _send_undelivered_notifications(self) -> None:
         pending = await database_sync_to_async(selectors.undelivered_notifications)(self.user_id, self.floor)

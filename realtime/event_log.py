@@ -12,7 +12,7 @@ seen number N can never later find a smaller number appear.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Case, Value, When
@@ -34,6 +34,10 @@ class Delivery:
     staff_visible: bool
     text: str
     created_at: float  # epoch seconds the event was made, in the committing transaction
+    frame: bytes = field(init=False, repr=False, compare=False)  # ``text`` as a WebSocket frame
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frame", messages.websocket_frame(self.text))
 
     def visible_to(self, user_id: int | None, is_staff: bool) -> bool:
         if self.public:

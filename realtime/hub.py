@@ -37,7 +37,9 @@ class Subscriber(Protocol):
     is_staff: bool
     remote: str
 
-    async def push(self, delivery: Delivery) -> None: ...
+    def push_now(self, deliveries: list[Delivery]) -> bool: ...
+
+    async def push(self, deliveries: list[Delivery]) -> None: ...
 
     async def revalidate(self, *, is_active: bool, is_staff: bool) -> None: ...
 
@@ -225,13 +227,17 @@ class Hub:
     async def _dispatch_forever(self) -> None:
         await self._ready.wait()
         while True:
-            batch = await self._inbox.get()
+            # Everything that arrived meanwhile goes out together: one write per socket.
+            batches = [await self._inbox.get()]
+            while not self._inbox.empty():
+                batches.append(self._inbox.get_nowait())
             try:
-                if batch is None:
+                for batch in batches:
+                    if batch is not None:
+                        self._stash(batch)
+                if any(batch is None for batch in batches):
                     await self._fill(upto=None)
-                else:
-                    self._stash(batch)
-                    await self._drain()
+                await self._drain()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -244,9 +250,12 @@ class Hub:
 
     async def _drain(self) -> None:
         while True:
+            ready = []
             while (delivery := self._pending.pop(self.position + 1, None)) is not None:
                 self.position = delivery.seq
-                await self._fan_out(delivery)
+                ready.append(delivery)
+            if ready:
+                await self._fan_out(ready)
             if not self._pending:
                 return
             # A hole: the events before the earliest waiting one are committed (they were
@@ -266,19 +275,32 @@ class Hub:
             if upto is None:
                 await self._drain()
 
-    async def _fan_out(self, delivery: Delivery) -> None:
-        index = self.channels.get(delivery.channel)
-        if index is None:
-            return
-        recipients = index.recipients(delivery)
-        for sub in recipients:
+    async def _fan_out(self, deliveries: list[Delivery]) -> None:
+        """Send consecutive events to their recipients: each socket gets its share of them in
+        one write, in ``seq`` order."""
+        per_socket: dict[Subscriber, list[Delivery]] = {}
+        counts = []
+        for delivery in deliveries:
+            index = self.channels.get(delivery.channel)
+            recipients = index.recipients(delivery) if index is not None else []
+            for sub in recipients:
+                share = per_socket.get(sub)
+                if share is None:
+                    per_socket[sub] = [delivery]
+                else:
+                    share.append(delivery)
+            counts.append(len(recipients))
+        for sub, share in per_socket.items():
             try:
-                await sub.push(delivery)
+                if not sub.push_now(share):
+                    await sub.push(share)
             except Exception:
-                logger.exception("realtime hub could not push event %d to a socket", delivery.seq)
-        if recipients:
-            observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(len(recipients))
-            observability.LATENCY.labels(delivery.channel).observe(max(0.0, time.time() - delivery.created_at))
+                logger.exception("realtime hub could not push events %d-%d to a socket", share[0].seq, share[-1].seq)
+        now = time.time()
+        for delivery, count in zip(deliveries, counts):
+            if count:
+                observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(count)
+                observability.LATENCY.labels(delivery.channel).observe(max(0.0, now - delivery.created_at))
 
     async def _report_forever(self) -> None:
         """Tell ``manage.py realtime_stats`` (through Redis) what this process holds."""

@@ -79,6 +79,19 @@ def frame(body: str, event_id: int) -> str:
     return f'{body[:-1]},"event_id":{event_id}}}'
 
 
+def websocket_frame(text: str) -> bytes:
+    """``text`` as one final, unmasked WebSocket text frame (RFC 6455 §5.2), as a server sends
+    it: the same bytes for every socket, so the fan-out builds them once per event."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        head = bytes((0x81, size))
+    elif size < 1 << 16:
+        head = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return head + payload
+
 
 def control(message_type: str, **fields: Any) -> str:
     """A frame the server sends outside the event stream (``pong``, ``error``, ...)."""

@@ -7,7 +7,8 @@ import json
 import pytest
 from websockets.sync.client import connect
 
-from realtime.fastpath import direct_writer, text_frame
+from realtime.fastpath import direct_writer
+from realtime.messages import websocket_frame
 from tests.factories import ServiceFactory
 from tests.support.servers import Daphne
 
@@ -15,9 +16,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
 def test_frame_lengths_use_the_three_encodings():
-    assert text_frame("hi") == b"\x81\x02hi"
-    assert text_frame("x" * 200)[:4] == b"\x81\x7e\x00\xc8"
-    assert text_frame("x" * 70_000)[:10] == b"\x81\x7f" + (70_000).to_bytes(8, "big")
+    assert websocket_frame("hi") == b"\x81\x02hi"
+    assert websocket_frame("x" * 200)[:4] == b"\x81\x7e\x00\xc8"
+    assert websocket_frame("x" * 70_000)[:10] == b"\x81\x7f" + (70_000).to_bytes(8, "big")
 
 
 def test_other_servers_fall_back_to_the_asgi_send():
@@ -67,3 +68,61 @@ def test_daphne_send_is_recognised_and_only_open_idle_connections_are_written_di
     protocol.send_queue.clear()
     protocol.state = protocol.STATE_CLOSING
     assert not write(b"too late") and protocol.transport.written == [b"frame"]
+
+
+class QueueingTransport:
+    """A Twisted TCP transport around one end of a socket pair, recording what it is asked to
+    queue instead of queueing it (``write`` is Twisted's buffered path)."""
+
+    def __new__(cls, sock, queued_already: bytes = b""):
+        from twisted.internet import tcp
+
+        transport = tcp.Server.__new__(tcp.Server)
+        transport.socket, transport.connected = sock, 1
+        transport.disconnecting, transport._writeDisconnected = False, False
+        transport.dataBuffer, transport._tempDataBuffer = b"", [queued_already] if queued_already else []
+        transport.queued = []
+        transport.write = transport.queued.append
+        return transport
+
+
+def _read_all(sock, size: int) -> bytes:
+    chunks = b""
+    while len(chunks) < size:
+        chunks += sock.recv(size - len(chunks))
+    return chunks
+
+
+def test_a_frame_goes_straight_to_an_idle_socket_and_what_the_kernel_refuses_is_queued_in_order():
+    import socket
+
+    from realtime.fastpath import send_now
+
+    server_end, client_end = socket.socketpair()
+    server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    server_end.setblocking(False)
+    with server_end, client_end:
+        transport = QueueingTransport(server_end)
+        send_now(transport, b"small")
+        assert _read_all(client_end, 5) == b"small" and transport.queued == []
+
+        big = bytes(range(256)) * 4096  # 1 MiB: more than the socket buffer takes at once
+        send_now(transport, big)
+        assert len(transport.queued) == 1 and 0 < len(transport.queued[0]) < len(big)
+        direct = _read_all(client_end, len(big) - len(transport.queued[0]))
+        assert direct + transport.queued[0] == big
+
+
+def test_nothing_overtakes_bytes_twisted_still_holds():
+    import socket
+
+    from realtime.fastpath import send_now
+
+    server_end, client_end = socket.socketpair()
+    with server_end, client_end:
+        transport = QueueingTransport(server_end, queued_already=b"earlier")
+        send_now(transport, b"later")
+        assert transport.queued == [b"later"]  # behind "earlier", in Twisted's queue
+        client_end.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            client_end.recv(100)
