@@ -7,7 +7,12 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from realtime import checks  # noqa: F401 - registers the system checks
+        from django.conf import settings
+        from django.db.models.signals import post_delete, post_save
+
+        from realtime import accounts, checks  # noqa: F401 - checks registers the system checks
         from realtime.publishing import connect_signals
 
         connect_signals()
+        for signal in (post_save, post_delete):
+            signal.connect(accounts.forget_changed_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:accounts")

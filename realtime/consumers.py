@@ -14,7 +14,9 @@ from urllib.parse import parse_qs
 
 import orjson
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
 
 from realtime import fastpath, messages, observability, selectors, services
 from realtime.conf import setting
@@ -45,7 +47,28 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     is_staff: bool
     remote: str
     _write_frame: fastpath.FrameWriter | None = None
+    _tasks: set[asyncio.Task] | None = None  # background work that must not be garbage-collected
     closing = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Channels' consumer loop without its per-socket machinery: with no channel-layer
+        channel there is one source of messages, so they are awaited directly (no task and
+        ``asyncio.wait`` per message, ~2 KB less per idle socket)."""
+        self.scope, self.base_send, self.channel_layer = scope, send, None
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # No ``aclose_old_connections()`` hop into the sync thread per message, as Channels'
+        # dispatch makes: this consumer reaches the ORM only through ``database_sync_to_async``,
+        # which closes stale connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.channel = self.scope["url_route"]["kwargs"]["channel"]
@@ -55,7 +78,6 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self._buffer: list[Delivery] | None = []  # live events held back until ready/replayed
         self.sent = 0
         self.opened = time.monotonic()
-        self._tasks: set[asyncio.Task] = set()
         client = self.scope.get("client") or ("?", 0)
         self.remote = str(client[0])
         self.publication = registry().for_channel(self.channel)
@@ -160,6 +182,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
 
     def _background(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

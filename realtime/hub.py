@@ -22,7 +22,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import event_log, observability, selectors, stats
+from realtime import accounts, event_log, observability, selectors, stats
 from realtime.conf import setting
 from realtime.event_log import Delivery
 
@@ -329,11 +329,14 @@ class Hub:
             subs = [sub for index in self.channels.values() for sub in index.everyone if sub.user_id is not None]
             if not subs:
                 continue
+            user_ids = {sub.user_id for sub in subs}
             try:
-                status = await database_sync_to_async(selectors.account_status)({sub.user_id for sub in subs})
+                status = await database_sync_to_async(selectors.account_status)(user_ids)
             except Exception:
                 logger.exception("realtime hub could not revalidate connected users")
                 continue
+            accounts.drop_expired()
+            accounts.remember(user_ids, status)  # new sockets of these users need no query
             for sub in subs:
                 is_active, is_staff = status.get(sub.user_id, (False, False))
                 if not is_active or is_staff != sub.is_staff:
