@@ -88,7 +88,9 @@ class RealtimeAuthMiddleware:
         # than copied: a copy would be held for the socket's life (≈ 0.8 KB per socket).
         token = token_from_scope(scope)
         if token is not None:
-            scope["user"], scope["auth_error"] = await user_for_token(token)
+            scope["user"], error = await user_for_token(token)
+            if error is not None:  # only then: one key more makes the dict grow a size
+                scope["auth_error"] = error
             del token  # not kept alive in this frame for the socket's life
             return await self.inner(scope, receive, send)
         if _has_session_cookie(scope):
