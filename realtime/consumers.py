@@ -113,9 +113,15 @@ class ChannelConsumer(AsyncWebsocketConsumer):
                 last_event_id=self.floor,
             )
         )
-        resume_from = self._query_int("last_event_id")
-        if resume_from is not None:
-            await self._replay(after=resume_from, upto=self.floor)
+        resume_from = self._query_param("last_event_id")
+        if resume_from is not None and not _is_number(resume_from):
+            observability.INVALID.labels(self.channel).inc()
+            await self.send(messages.control(
+                "error", code="invalid_message",
+                message="last_event_id must be a non-negative integer; nothing was replayed.",
+            ))
+        elif resume_from is not None:
+            await self._replay(after=int(resume_from), upto=self.floor)
         elif self.user_id is not None and self.channel == setting("NOTIFICATION_CHANNEL"):
             await self._send_undelivered_notifications()
         await self._release_buffer()
@@ -319,15 +325,9 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             remote=self.remote, **fields,
         )
 
-    def _query_int(self, name: str) -> int | None:
+    def _query_param(self, name: str) -> str | None:
         values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
-        if not values:
-            return None
-        try:
-            value = int(values[-1])
-        except ValueError:
-            return None
-        return value if value >= 0 else None
+        return values[-1] if values else None
 
 
 def _parse(text: str) -> dict[str, Any]:

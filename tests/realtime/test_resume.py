@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from channels.db import database_sync_to_async
@@ -174,3 +175,15 @@ def test_prune_events_keeps_what_is_within_retention(alice):
     kept = Event.objects.exclude(channel="pets").count()
     call_command("prune_events")
     assert Event.objects.count() == kept and kept > 0
+
+
+@pytest.mark.parametrize("bad", ["abc", "-1", "4.5", "²", "99999999999999999999999"])
+async def test_a_last_event_id_that_is_not_an_event_id_is_reported_and_nothing_is_replayed(open_socket, alice, bad):
+    await create_pet(owner=alice, name="before")
+    socket, ready = await open_socket("pets", alice, query=f"last_event_id={quote(bad)}")
+    assert ready["type"] == "connection_established"
+    error = await socket.receive()
+    assert error["type"] == "error" and error["code"] == "invalid_message" and "last_event_id" in error["message"]
+    assert await socket.nothing_more()  # the pet made before is not replayed
+    await socket.send({"type": "resume", "last_event_id": 0})  # the socket is still usable
+    assert (await socket.receive())["data"]["name"] == "before"
