@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Value, When
 
 from realtime import messages
 from realtime.models import Event, EventCounter
@@ -94,28 +94,87 @@ def append(
 
 BATCH = 500
 
+_EVENT_COLUMNS = ("id", "seq", "channel", "type", "record_id", "audience", "public", "staff_visible", "body", "created_at")
 
-def sequence_pending() -> list[Delivery]:
+
+def sequence_pending(*, known_pending: bool = False) -> list[Delivery]:
     """Number every committed event that has no number yet, in insertion order, and return
-    them ready to publish. Safe to call from any process at any time; callers that find
-    nothing to do return at once."""
-    if not Event.objects.filter(seq__isnull=True).exists():
+    them ready to publish. Safe to call from any process at any time.
+
+    Callers that may find nothing to do (the hubs' poll) get a cheap read first; a caller that
+    has just committed events of its own says ``known_pending=True`` and skips it."""
+    if not known_pending and not Event.objects.filter(seq__isnull=True).exists():
         return []
     numbered: list[Delivery] = []
     while True:
         with transaction.atomic():
-            counter, _ = EventCounter.objects.select_for_update().get_or_create(pk=1)
-            pending = list(Event.objects.filter(seq__isnull=True).order_by("id")[:BATCH])
-            if not pending:
-                return numbered
-            first = counter.last_seq + 1
-            for offset, event in enumerate(pending):
-                event.seq = first + offset
-            Event.objects.filter(pk__in=[e.pk for e in pending]).update(
-                seq=Case(*(When(pk=e.pk, then=Value(e.seq)) for e in pending))
-            )
-            counter.last_seq = first + len(pending) - 1
-            counter.save(update_fields=["last_seq"])
-        numbered.extend(Delivery.from_event(e) for e in pending)
+            pending = _number_batch(BATCH)
+        numbered.extend(Delivery.from_event(event) for event in pending)
         if len(pending) < BATCH:
             return numbered
+
+
+def _number_batch(limit: int) -> list[Event]:
+    """In the caller's transaction: lock the counter, give the next ``limit`` unnumbered events
+    (by id) the next numbers, move the counter past them; the events, by number.
+
+    Two statements whatever the batch size (and on PostgreSQL one more, the lock). The counter
+    is locked before the unnumbered events are read: on PostgreSQL, ``SELECT ... FOR UPDATE``,
+    after which the numbering statement takes a fresh snapshot that sees every event the
+    previous holder numbered; on SQLite the transaction itself holds the database's write lock
+    (``BEGIN IMMEDIATE``)."""
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    event, counter = quote(Event._meta.db_table), quote(EventCounter._meta.db_table)
+    returning = ", ".join(f"{event}.{quote(column)}" for column in _EVENT_COLUMNS)
+    pending = (
+        f"SELECT {quote('id')} AS pending_id, ROW_NUMBER() OVER (ORDER BY {quote('id')}) AS position "
+        f"FROM {event} WHERE {quote('seq')} IS NULL ORDER BY {quote('id')} LIMIT %s"
+    )
+    if connection.vendor == "postgresql":
+        base = _lock_counter(connection, counter)
+        # One statement numbers the events and moves the counter past them.
+        sql = (
+            f"WITH pending AS ({pending}), "
+            f"numbered AS (UPDATE {event} SET {quote('seq')} = %s + pending.position FROM pending "
+            f"WHERE {event}.{quote('id')} = pending.pending_id RETURNING {returning}), "
+            f"moved AS (UPDATE {counter} SET {quote('last_seq')} = %s + (SELECT COUNT(*) FROM numbered) "
+            f"WHERE {quote('id')} = 1) "
+            f"SELECT * FROM numbered"
+        )
+        events = list(Event.objects.raw(sql, [limit, base, base]))
+    else:
+        # SQLite (and any database whose transactions serialise writers from their start).
+        sql = (
+            f"UPDATE {event} SET {quote('seq')} = {counter}.{quote('last_seq')} + pending.position "
+            f"FROM ({pending}) AS pending, {counter} "
+            f"WHERE {counter}.{quote('id')} = 1 AND {event}.{quote('id')} = pending.pending_id "
+            f"RETURNING {returning}"
+        )
+        events = list(Event.objects.raw(sql, [limit]))
+        if events:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {counter} SET {quote('last_seq')} = {quote('last_seq')} + %s WHERE {quote('id')} = 1",
+                    [len(events)],
+                )
+        elif not EventCounter.objects.filter(pk=1).exists():
+            EventCounter.objects.create(pk=1, last_seq=0)
+            return _number_batch(limit)
+    events.sort(key=lambda e: e.seq)
+    return events
+
+
+def _lock_counter(connection: Any, counter: str) -> int:
+    """PostgreSQL: lock the counter row (creating it the first time) and return its value."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(f"SELECT {quote('last_seq')} FROM {counter} WHERE {quote('id')} = 1 FOR UPDATE")
+            row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+            cursor.execute(
+                f"INSERT INTO {counter} ({quote('id')}, {quote('last_seq')}) VALUES (1, 0) ON CONFLICT DO NOTHING"
+            )
+    raise RuntimeError("the event counter row could not be created")

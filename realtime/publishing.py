@@ -32,7 +32,7 @@ def publish_change(instance: models.Model, action: str, *, update_fields: Iterab
         return None
     if update_fields and set(update_fields) <= publication.ignored_update_fields:
         return None
-    data = publication.serializer(instance).data
+    data = publication.represent(instance)
     event = record_update(publication, action, data, audience=publication.audience(instance))
     previous = getattr(instance, PREVIOUS_ATTR, {})
     for notice in publication.notify(instance, action, previous):
@@ -82,14 +82,54 @@ def record_notification(user_id: int | str, notification_type: str, data: Mappin
 
 
 def publish_on_commit() -> None:
-    transaction.on_commit(publish_pending, robust=True)
+    """Publish after the current transaction commits (at once outside one).
+
+    Each event registers a callback (``captureOnCommitCallbacks`` sees one per block that
+    appends events), but the callbacks of one transaction share a batch: the first to run
+    numbers and publishes every committed event, the others return at once. A batch that
+    already ran (callbacks run by hand in a test's transaction) is not joined again."""
+    connection = transaction.get_connection()
+    batch = None
+    if connection.in_atomic_block:
+        for _sids, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, PublishAfterCommit) and not callback.batch.ran:
+                batch = callback.batch
+                break
+    transaction.on_commit(PublishAfterCommit(batch or CommitBatch()), robust=True)
 
 
-def publish_pending() -> None:
+class CommitBatch:
+    """The events of one transaction, published by the first of its callbacks to run."""
+
+    __slots__ = ("ran",)
+
+    def __init__(self) -> None:
+        self.ran = False
+
+
+class PublishAfterCommit:
+    """The on-commit callback registered for an event."""
+
+    __slots__ = ("batch",)
+
+    def __init__(self, batch: CommitBatch) -> None:
+        self.batch = batch
+
+    def __call__(self) -> None:
+        if self.batch.ran:
+            return
+        self.batch.ran = True
+        publish_pending(known_pending=True)
+
+    def __repr__(self) -> str:
+        return f"<PublishAfterCommit ran={self.batch.ran}>"
+
+
+def publish_pending(*, known_pending: bool = False) -> None:
     """Number what has committed and hand it to the transport. Never raises: whatever fails
     here stays in the log, and the hubs find it when they poll."""
     try:
-        transport.publish(event_log.sequence_pending())
+        transport.publish(event_log.sequence_pending(known_pending=known_pending))
     except Exception:
         logger.exception("realtime: publishing failed; hubs will read the events from the log")
 
