@@ -70,6 +70,18 @@ class Publication:
     def id_key(self) -> str:
         return f"{self.entity}_id"
 
+    def represent(self, instance: Any) -> dict[str, Any]:
+        """The event data of ``instance``: what ``serializer(instance).data`` gives, from one
+        serializer per publication whose fields are built once, not on every change."""
+        return _representer(self.serializer).to_representation(instance)
+
+
+@cache
+def _representer(serializer_class: type[serializers.BaseSerializer]) -> serializers.BaseSerializer:
+    representer = serializer_class()
+    getattr(representer, "fields", None)  # build (and bind) the fields now, in one thread
+    return representer
+
 
 class Registry:
     def __init__(self, publications: Iterable[Publication]):
