@@ -78,8 +78,26 @@ ASGI_APPLICATION = "petland.asgi.application"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))}
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+# Under ASGI each request runs in a new thread, so without a pool every request opens and
+# closes a database connection (persistent connections belong to threads that never come back).
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1)
+if DATABASE_POOL and DATABASE_CONN_MAX_AGE:
+    raise ImproperlyConfigured(
+        "DATABASE_CONN_MAX_AGE and DATABASE_POOL cannot both be on: set DATABASE_POOL=0 to keep "
+        "connections per thread instead of pooling them."
+    )
+if DATABASE_POOL_MIN_SIZE > DATABASE_POOL_MAX_SIZE:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOL_MIN_SIZE={DATABASE_POOL_MIN_SIZE} is more than DATABASE_POOL_MAX_SIZE={DATABASE_POOL_MAX_SIZE}"
+    )
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend plus a pool of open connections (petland/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "petland.db.sqlite3"
     # WAL and IMMEDIATE transactions let the web server, the publisher and a shell write
     # to one SQLite file without "database is locked" errors.
     DATABASES["default"]["OPTIONS"] = {
@@ -87,7 +105,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    if DATABASE_POOL:
+        # Idle connections kept per process; SQLite opens any number.
+        DATABASES["default"]["OPTIONS"]["pool"] = {"max_size": DATABASE_POOL_MAX_SIZE}
     DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_SQLITE_NAME", str(BASE_DIR / "test-db.sqlite3"))}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
+    # Django's psycopg pool (psycopg-pool): at most MAX_SIZE connections per process; a request
+    # waits up to TIMEOUT seconds for one when all are in use.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "petland.User"

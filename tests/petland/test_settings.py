@@ -29,6 +29,8 @@ print(json.dumps({
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "ENGINE": settings.DATABASES["default"]["ENGINE"],
     "DB_NAME": str(settings.DATABASES["default"]["NAME"]),
+    "DB_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
+    "CONN_MAX_AGE": settings.DATABASES["default"]["CONN_MAX_AGE"],
     "LAYER": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "LAYER_HOSTS": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
 }))
@@ -92,8 +94,10 @@ def test_allowed_hosts_is_a_comma_separated_list():
 def test_the_default_database_is_a_sqlite_file_in_the_project_folder():
     settings = settings_with(DJANGO_DEBUG="1")
 
-    assert settings["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["ENGINE"] == "petland.db.sqlite3"  # Django's, with a pool of connections
     assert Path(settings["DB_NAME"]).parent == PROJECT
+    assert settings["DB_OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in settings["DB_OPTIONS"]["init_command"]
 
 
 def test_a_postgres_database_url_selects_postgresql():
@@ -101,6 +105,42 @@ def test_a_postgres_database_url_selects_postgresql():
 
     assert settings["ENGINE"] == "django.db.backends.postgresql"
     assert settings["DB_NAME"] == "petland"
+
+
+POSTGRES = "postgres://petland:secret@db.internal:5432/petland"
+
+
+def test_connections_are_pooled_by_default():
+    assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES)["DB_OPTIONS"]["pool"] == {
+        "min_size": 2, "max_size": 10, "timeout": 10.0}
+    assert settings_with(DJANGO_DEBUG="1")["DB_OPTIONS"]["pool"] == {"max_size": 10}
+
+
+def test_the_pool_is_sized_from_the_environment():
+    sized = {"DATABASE_POOL_MIN_SIZE": "1", "DATABASE_POOL_MAX_SIZE": "4", "DATABASE_POOL_TIMEOUT": "2.5"}
+
+    assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES, **sized)["DB_OPTIONS"]["pool"] == {
+        "min_size": 1, "max_size": 4, "timeout": 2.5}
+    assert settings_with(DJANGO_DEBUG="1", **sized)["DB_OPTIONS"]["pool"] == {"max_size": 4}
+
+
+def test_without_the_pool_connections_may_persist_per_thread():
+    settings = settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES, DATABASE_POOL="0", DATABASE_CONN_MAX_AGE="60")
+
+    assert "pool" not in settings["DB_OPTIONS"] and settings["CONN_MAX_AGE"] == 60
+    assert "pool" not in settings_with(DJANGO_DEBUG="1", DATABASE_POOL="0")["DB_OPTIONS"]
+
+
+@pytest.mark.parametrize("variables, complaint", [
+    ({"DATABASE_CONN_MAX_AGE": "60"}, "DATABASE_CONN_MAX_AGE and DATABASE_POOL cannot both be on"),
+    ({"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "4"}, "DATABASE_POOL_MIN_SIZE=5 is more than"),
+    ({"DATABASE_POOL_MAX_SIZE": "0"}, "DATABASE_POOL_MAX_SIZE=0 must be at least 1"),
+    ({"DATABASE_POOL": "sometimes"}, "DATABASE_POOL='sometimes' is not a boolean"),
+])
+def test_bad_pool_settings_are_refused(variables, complaint):
+    message = refusal_with(DJANGO_DEBUG="1", **variables)
+
+    assert "ImproperlyConfigured" in message and complaint in message
 
 
 def test_without_redis_the_channel_layer_is_in_memory():

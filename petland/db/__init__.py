@@ -1,0 +1,1 @@
+"""Database backends of the project's own (see ``petland/db/sqlite3``)."""
