@@ -2,10 +2,15 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "petland.settings")
-django_asgi_app = get_asgi_application()  # before importing consumers, which import models
+django.setup(set_prefix=False)  # as get_asgi_application(), before importing consumers (models)
+
+from petland.handlers import ASGIHandler  # noqa: E402
+
+# Django's handler, with the middleware chain and the view in one thread hop (petland/handlers.py).
+django_asgi_app = ASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

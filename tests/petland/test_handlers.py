@@ -1,0 +1,80 @@
+"""The ASGI handler: Django's, with the middleware chain and the view in one thread hop."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from asgiref.sync import iscoroutinefunction
+from channels.db import database_sync_to_async
+from channels.testing import HttpCommunicator
+from django.http import HttpRequest, HttpResponse
+from rest_framework_simplejwt.tokens import AccessToken
+
+from petland import handlers
+from petland.asgi import application, django_asgi_app
+from petland.models import ActivityLog, Pet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def request(method: str, path: str, *, user=None, body: dict | None = None) -> dict:
+    content = json.dumps(body).encode() if body else b""
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(content)).encode())]
+    if user is not None:
+        headers.append((b"authorization", f"Bearer {AccessToken.for_user(user)}".encode()))
+    communicator = HttpCommunicator(application, method, path, body=content, headers=headers)
+    response = await communicator.get_response(timeout=10)
+    await communicator.wait(timeout=10)  # until response.close(): request_finished returns the connection
+    return response
+
+
+def test_the_project_serves_http_with_the_one_hop_handler():
+    assert isinstance(django_asgi_app, handlers.ASGIHandler)
+    assert not iscoroutinefunction(django_asgi_app._middleware_chain)
+
+
+async def test_a_post_is_served_and_logged_with_its_jwt_user(alice):
+    response = await request("POST", "/api/pets/", user=alice, body={"name": "Luna", "species": "Perro"})
+
+    assert response["status"] == 201, response["body"]
+    pet_id = json.loads(response["body"])["id"]
+    # database_sync_to_async: it closes the connection it used (the test database is dropped after).
+    log = await database_sync_to_async(ActivityLog.objects.get)(entity_type="pet", entity_id=str(pet_id))
+    assert log.actor_id == alice.pk
+    assert await database_sync_to_async(Pet.objects.filter(pk=pet_id, owner=alice).exists)()
+
+
+async def test_errors_and_pages_keep_their_answers(alice):
+    assert (await request("POST", "/api/pets/", body={"name": "Luna"}))["status"] == 401
+    assert (await request("POST", "/api/pets/", user=alice, body={"species": "Perro"}))["status"] == 400
+    assert (await request("GET", "/api/pets/999999/", user=alice))["status"] == 404
+    assert (await request("GET", "/healthz"))["status"] == 200
+    assert (await request("GET", "/admin/"))["status"] == 302
+
+
+async def test_the_middleware_chain_and_the_view_run_in_one_thread_outside_the_loop():
+    threads: list[tuple[str, int]] = []
+
+    def middleware(get_response):
+        def record(request: HttpRequest) -> HttpResponse:
+            threads.append(("middleware", threading.get_ident()))
+            return get_response(request)
+        return record
+
+    def view(request: HttpRequest) -> HttpResponse:
+        threads.append(("view", threading.get_ident()))
+        return HttpResponse("ok")
+
+    handler = handlers.ASGIHandler()
+    handler._middleware_chain = middleware(lambda request: view(request))
+    communicator = HttpCommunicator(handler, "GET", "/anything/", headers=[(b"host", b"testserver")])
+    response = await communicator.get_response(timeout=10)
+    await communicator.wait(timeout=10)
+
+    assert response["status"] == 200 and response["body"] == b"ok"
+    assert [name for name, _ in threads] == ["middleware", "view"]
+    assert len({ident for _, ident in threads}) == 1
+    assert threads[0][1] != threading.get_ident()
