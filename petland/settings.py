@@ -85,6 +85,9 @@ DATABASE_POOL = env_bool("DATABASE_POOL", True)
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0)
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1)
 DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1)
+# Check a connection before handing it out (PostgreSQL: one round trip per request); without it,
+# after a database restart each pooled connection fails one request before it is replaced.
+DATABASE_CONN_HEALTH_CHECKS = env_bool("DATABASE_CONN_HEALTH_CHECKS", False)
 if DATABASE_POOL and DATABASE_CONN_MAX_AGE:
     raise ImproperlyConfigured(
         "DATABASE_CONN_MAX_AGE and DATABASE_POOL cannot both be on: set DATABASE_POOL=0 to keep "
@@ -94,7 +97,11 @@ if DATABASE_POOL_MIN_SIZE > DATABASE_POOL_MAX_SIZE:
     raise ImproperlyConfigured(
         f"DATABASE_POOL_MIN_SIZE={DATABASE_POOL_MIN_SIZE} is more than DATABASE_POOL_MAX_SIZE={DATABASE_POOL_MAX_SIZE}"
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=DATABASE_CONN_HEALTH_CHECKS
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend plus a pool of open connections (petland/db/sqlite3).
     DATABASES["default"]["ENGINE"] = "petland.db.sqlite3"

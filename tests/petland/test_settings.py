@@ -31,6 +31,7 @@ print(json.dumps({
     "DB_NAME": str(settings.DATABASES["default"]["NAME"]),
     "DB_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
     "CONN_MAX_AGE": settings.DATABASES["default"]["CONN_MAX_AGE"],
+    "CONN_HEALTH_CHECKS": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
     "LAYER": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "LAYER_HOSTS": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
 }))
@@ -122,6 +123,11 @@ def test_the_pool_is_sized_from_the_environment():
     assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES, **sized)["DB_OPTIONS"]["pool"] == {
         "min_size": 1, "max_size": 4, "timeout": 2.5}
     assert settings_with(DJANGO_DEBUG="1", **sized)["DB_OPTIONS"]["pool"] == {"max_size": 4}
+
+
+def test_pooled_connections_are_checked_before_use_only_when_asked():
+    assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES)["CONN_HEALTH_CHECKS"] is False
+    assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES, DATABASE_CONN_HEALTH_CHECKS="1")["CONN_HEALTH_CHECKS"] is True
 
 
 def test_without_the_pool_connections_may_persist_per_thread():
