@@ -3,8 +3,11 @@
 With a shared channel layer (channels_redis) a batch of events is one ``group_send`` to the
 group every hub subscribes to: one Redis PUBLISH per batch, however many sockets listen. It is
 sent from one long-lived event loop in a background thread, so sync code (views, the admin, a
-shell) never pays for a new loop and Redis connection per call. Without one (the in-memory
-layer) only this process's hubs can be reached, and are handed the batch directly.
+shell) never pays for a new loop and Redis connection per call. The hubs of the committing
+process itself (a server process that served the write) are handed the batch directly as well,
+at once: they skip the publisher thread and the Redis round trip, and ignore the layer's copy
+when it comes back (a hub drops events at or below its position). Without a shared layer (the
+in-memory layer) that direct hand-off is the only path.
 
 Publishing never raises into the caller: the events are already in the log, and every hub
 polls the log for what the layer failed to bring (``realtime.hub``).
@@ -103,9 +106,10 @@ def publish(deliveries: Sequence[Delivery]) -> None:
         return
     for delivery in deliveries:
         observability.PUBLISHED.labels(delivery.channel).inc()
+    from realtime.hub import Hub
+
+    # This process's own sockets first, with no round trip through Redis (their hubs drop the
+    # copy the layer brings back); then every other process through the layer.
+    Hub.deliver_local(deliveries)
     if uses_shared_layer():
         layer_publisher.submit(deliveries)
-    else:
-        from realtime.hub import Hub
-
-        Hub.deliver_local(deliveries)

@@ -15,10 +15,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from realtime.hub import Hub
-from realtime.transport import layer_publisher
-from tests.factories import PetFactory
 from tests.realtime.conftest import token_for
-from tests.support.servers import Daphne, RedisServer, http_json, start_in_shell
+from tests.support.servers import Daphne, RedisServer, http_json, run_in_shell, start_in_shell
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -186,16 +184,17 @@ CORE_LAYER_OF_CAPACITY_1 = {
 async def test_hub_held_over_channel_capacity_loses_nothing(open_socket, alice):
     socket, _ = await open_socket("pets", alice)
 
-    def write_while_the_hub_is_held() -> None:
-        for i in range(30):
-            PetFactory(owner=alice, name=f"burst-{i}")
-        assert layer_publisher.flush(10)
-
-    # The join blocks this event loop, where the hub runs: its channel holds one message and
-    # channels_redis drops the others.
-    writer = threading.Thread(target=write_while_the_hub_is_held)
-    writer.start()
-    writer.join()
+    # Another OS process writes (this process's own writes reach its hub without the layer),
+    # while the wait blocks this event loop, where the hub runs: its channel holds one message
+    # and channels_redis drops the others.
+    run_in_shell(
+        "from petland.models import Pet, User\n"
+        f"alice = User.objects.get(pk={alice.pk})\n"
+        "for i in range(30): Pet.objects.create(owner=alice, name=f'burst-{i}', species='Perro')\n"
+        "from realtime.transport import layer_publisher\n"
+        "assert layer_publisher.flush(10)\n",
+        REDIS_LAYER="core", REDIS_LAYER_CAPACITY="1",
+    )
 
     names = []
     while len(names) < 30:

@@ -183,3 +183,8 @@ def test_two_server_processes_work_as_one(alice, staff):
             for ws in (on_first, on_second):
                 names = [recv_until(ws, "realtime_update")["data"]["name"] for _ in range(3)]
                 assert names == ["via first", "via shell", "via second"]
+            for ws in (on_first, on_second):
+                # Once each: a server hands its own writes to its sockets directly, and drops the
+                # copy that comes back through Redis.
+                with pytest.raises(TimeoutError):
+                    ws.recv(timeout=1.0)
