@@ -22,3 +22,25 @@ def shared_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[checks.
             id="realtime.W001",
         )
     ]
+
+
+MIN_SQLITE = (3, 35)  # the event log's numbering uses UPDATE ... FROM ... RETURNING
+
+
+@checks.register(checks.Tags.database)
+def sqlite_version(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    import sqlite3
+
+    from django.db import connections
+
+    uses_sqlite = any(connections[alias].vendor == "sqlite" for alias in (databases or ()))
+    if not uses_sqlite or sqlite3.sqlite_version_info >= MIN_SQLITE:
+        return []
+    return [
+        checks.Error(
+            f"SQLite {sqlite3.sqlite_version} is too old for the event log (it needs "
+            f"{'.'.join(map(str, MIN_SQLITE))} or later).",
+            hint="Use a Python built with a newer SQLite, or PostgreSQL (DATABASE_URL).",
+            id="realtime.E001",
+        )
+    ]
