@@ -58,6 +58,9 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         try:
             while True:
                 await self.dispatch(await receive())
+                # A queue that already holds messages hands them over without yielding: let the
+                # other sockets (and handshakes) run between two messages of a flooding client.
+                await asyncio.sleep(0)
         except StopConsumer:
             pass
 

@@ -17,7 +17,6 @@ Twisted as usual, so bytes never overtake each other.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -63,7 +62,6 @@ def direct_writer(send: Any) -> FrameWriter | None:
     protocol = _daphne_protocol(send)
     if protocol is None:
         return None
-    _share_protocol_options(protocol)
     return partial(_write, protocol)
 
 
@@ -72,21 +70,6 @@ def _write(protocol: Any, frame: bytes) -> bool:
         return False
     send_now(protocol.transport, frame)
     return True
-
-
-def _share_protocol_options(protocol: Any) -> None:
-    """autobahn copies about 30 option values from its factory into each connection's
-    ``__dict__``, unless the protocol class already has them (its documented way to set options
-    per class). A daphne process has one factory, so the first connection puts them on the class
-    and later ones skip the copies: each socket's ``__dict__`` stays a size smaller (≈ 1.5 KB)."""
-    cls, factory = type(protocol), getattr(protocol, "factory", None)
-    if factory is None or "_realtime_options_shared" in cls.__dict__:
-        return
-    for name in getattr(cls, "CONFIG_ATTRS", ()):
-        value = getattr(factory, name)
-        # A function (e.g. perMessageCompressionAccept) must not become a method of the class.
-        setattr(cls, name, staticmethod(value) if inspect.isfunction(value) else value)
-    cls._realtime_options_shared = True
 
 
 def send_now(transport: Any, data: bytes) -> None:
