@@ -272,8 +272,6 @@ class Hub:
             observability.GAPS_FILLED.inc(len(missing))
             logger.info("realtime hub filled %d event(s) after %d from the log", len(missing), self.position)
             self._stash(missing)
-            if upto is None:
-                await self._drain()
 
     async def _fan_out(self, deliveries: list[Delivery]) -> None:
         """Send consecutive events to their recipients: each socket gets its share of them in
