@@ -47,7 +47,12 @@ def token_from_scope(scope: dict[str, Any]) -> str | None:
             kind, _, token = value.decode("latin-1").partition(" ")
             if kind.lower() == "bearer" and token.strip():
                 return token.strip()
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return query_param(scope, "token")
+
+
+def query_param(scope: dict[str, Any], name: str) -> str | None:
+    """The last value of ``name`` in the connection's query string, or None."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
     return values[-1] if values else None
 
 

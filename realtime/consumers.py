@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 from channels.consumer import get_handler_name
@@ -19,6 +18,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from realtime import fastpath, messages, observability, selectors, services
+from realtime.auth import query_param
 from realtime.conf import setting
 from realtime.event_log import Delivery
 from realtime.hub import Hub
@@ -116,7 +116,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
                 last_event_id=self.floor,
             )
         )
-        resume_from = self._query_param("last_event_id")
+        resume_from = query_param(self.scope, "last_event_id")
         if resume_from is not None and not _is_number(resume_from):
             observability.INVALID.labels(self.channel).inc()
             await self.send(messages.control(
@@ -327,10 +327,6 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             event, channel=self.channel, user=self.user_id if self.user_id is not None else "anonymous",
             remote=self.remote, **fields,
         )
-
-    def _query_param(self, name: str) -> str | None:
-        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
-        return values[-1] if values else None
 
 
 def _parse(text: str) -> dict[str, Any]:
