@@ -94,8 +94,6 @@ def append(
 
 BATCH = 500
 
-_EVENT_COLUMNS = ("id", "seq", "channel", "type", "record_id", "audience", "public", "staff_visible", "body", "created_at")
-
 
 def sequence_pending(*, known_pending: bool = False) -> list[Delivery]:
     """Number every committed event that has no number yet, in insertion order, and return
@@ -126,7 +124,7 @@ def _number_batch(limit: int) -> list[Event]:
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
     event, counter = quote(Event._meta.db_table), quote(EventCounter._meta.db_table)
-    returning = ", ".join(f"{event}.{quote(column)}" for column in _EVENT_COLUMNS)
+    returning = ", ".join(f"{event}.{quote(field.column)}" for field in Event._meta.concrete_fields)
     pending = (
         f"SELECT {quote('id')} AS pending_id, ROW_NUMBER() OVER (ORDER BY {quote('id')}) AS position "
         f"FROM {event} WHERE {quote('seq')} IS NULL ORDER BY {quote('id')} LIMIT %s"
