@@ -102,6 +102,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             return await self._refuse(CLOSE_POLICY, "too_many_connections", too_many)
 
         await self.accept()
+        fastpath.release_upgrade_request(self.base_send)
         self._write_frame = fastpath.direct_writer(self.base_send)
         self.hub = hub
         hub.add(self)

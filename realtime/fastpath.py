@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from twisted.internet import tcp
+from twisted.web import http
 
 FrameWriter = Callable[[bytes], bool]
 Closer = Callable[[int], bool]
@@ -63,6 +64,20 @@ def direct_writer(send: Any) -> FrameWriter | None:
     if protocol is None:
         return None
     return partial(_write, protocol)
+
+
+def release_upgrade_request(send: Any) -> None:
+    """Let go of the HTTP request a daphne WebSocket was upgraded from.
+
+    daphne hands the TCP transport from Twisted's ``HTTPChannel`` to the WebSocket protocol
+    but leaves the channel registered as the transport's producer, so the channel, its request,
+    both header maps and the request body stay alive for the socket's life (≈ 4 KB per idle
+    socket). As a producer the channel does nothing any more: its request never finishes, and
+    ``HTTPChannel.pauseProducing`` only pauses the transport between requests."""
+    protocol = _daphne_protocol(send)
+    transport = getattr(protocol, "transport", None)
+    if isinstance(getattr(transport, "producer", None), http.HTTPChannel):
+        transport.unregisterProducer()
 
 
 def _write(protocol: Any, frame: bytes) -> bool:

@@ -126,3 +126,33 @@ def test_nothing_overtakes_bytes_twisted_still_holds():
         client_end.setblocking(False)
         with pytest.raises(BlockingIOError):
             client_end.recv(100)
+
+
+def test_an_upgraded_socket_lets_go_of_the_http_request_it_came_from():
+    import gc
+    import weakref
+    from collections import deque
+    from functools import partial
+
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol
+    from twisted.internet.testing import StringTransport
+    from twisted.web.http import HTTPChannel
+
+    from realtime.fastpath import release_upgrade_request
+
+    # What daphne leaves after an upgrade: the transport now belongs to the WebSocket protocol,
+    # but the HTTP channel that parsed the handshake is still registered as its producer.
+    transport, channel = StringTransport(), HTTPChannel()
+    channel.makeConnection(transport)
+    channel.setTimeout(None)
+    protocol = WebSocketProtocol()
+    protocol.state, protocol.send_state, protocol.send_queue = protocol.STATE_OPEN, protocol.SEND_STATE_GROUND, deque()
+    transport.protocol, protocol.transport = protocol, transport
+    assert transport.producer is channel
+    gone = weakref.ref(channel)
+    del channel
+
+    release_upgrade_request(partial(Server.__new__(Server).handle_reply, protocol))
+    gc.collect()
+    assert transport.producer is None and gone() is None
