@@ -5,10 +5,13 @@ opens a socket per channel, so the database is asked once per user rather than o
 An entry lives for ``REVALIDATE_INTERVAL`` seconds, the same delay within which the hub closes
 or narrows sockets whose user changed; the hub's revalidation refreshes the entries of every
 connected user, and a save or delete of a user in this process drops its entry at once.
+Sockets of one user that open together (a page with several channels, a reconnect after a
+restart) share one query: the first asks, the others wait for its answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from channels.db import database_sync_to_async
@@ -19,6 +22,7 @@ from realtime.conf import setting
 Status = tuple[bool, bool]  # (is_active, is_staff)
 
 _entries: dict[int, tuple[float, Status]] = {}
+_loading: dict[tuple[int, int], asyncio.Future[Status | None]] = {}  # (id of the loop, user id)
 
 
 async def status(user_id: int) -> Status | None:
@@ -26,6 +30,16 @@ async def status(user_id: int) -> Status | None:
     entry = _entries.get(user_id)
     if entry is not None and entry[0] > time.monotonic():
         return entry[1]
+    key = (id(asyncio.get_running_loop()), user_id)
+    loading = _loading.get(key)
+    if loading is None:
+        loading = _loading[key] = asyncio.ensure_future(_load(user_id))
+        loading.add_done_callback(lambda _: _loading.pop(key, None))
+    # shield: a socket that goes away while waiting must not cancel the others' answer.
+    return await asyncio.shield(loading)
+
+
+async def _load(user_id: int) -> Status | None:
     found = await database_sync_to_async(selectors.account_status)({user_id})
     remember({user_id}, found)
     return found.get(user_id)

@@ -74,7 +74,7 @@ def notifications_of(user_id: int) -> QuerySet[Notification]:
 
 def account_status(user_ids: set[int]) -> dict[int, tuple[bool, bool]]:
     """``{user id: (is_active, is_staff)}`` for connected users; missing ids were deleted."""
-    users = get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "is_active", "is_staff")
+    users = get_user_model().objects.filter(pk__in=user_ids).order_by().values_list("pk", "is_active", "is_staff")
     return {pk: (is_active, is_staff) for pk, is_active, is_staff in users}
 
 

@@ -4,6 +4,8 @@ longer than the revalidation interval."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -34,6 +36,12 @@ async def test_a_users_later_sockets_are_authenticated_without_a_query(open_sock
     for channel in ("pets", "reservations", "payments"):
         _, first = await open_socket(channel, alice)
         assert first["type"] == "connection_established" and first["user_id"] == str(alice.pk)
+    assert account_queries == [{alice.pk}]
+
+
+async def test_sockets_a_user_opens_at_once_share_one_query(open_socket, alice, account_queries):
+    opened = await asyncio.gather(*(open_socket(channel, alice) for channel in ("pets", "reservations", "payments")))
+    assert [first["type"] for _, first in opened] == ["connection_established"] * 3
     assert account_queries == [{alice.pk}]
 
 
