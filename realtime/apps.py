@@ -11,8 +11,10 @@ class RealtimeConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from realtime import accounts, checks  # noqa: F401 - checks registers the system checks
+        from realtime.fastpath import skip_eager_debug_formatting
         from realtime.publishing import connect_signals
 
         connect_signals()
+        skip_eager_debug_formatting()
         for signal in (post_save, post_delete):
             signal.connect(accounts.forget_changed_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:accounts")

@@ -80,6 +80,16 @@ def release_upgrade_request(send: Any) -> None:
         transport.unregisterProducer()
 
 
+def skip_eager_debug_formatting() -> None:
+    """autobahn pretty-prints its ~30 connection options for a debug log line on every
+    handshake, whether debug logging is on or not: 13 % of a connection's set-up CPU on daphne
+    (docs/performance.md). Its module's ``pformat`` becomes ``repr``, which formats the same
+    values on one line at a tenth of the cost; nothing but autobahn's debug output changes."""
+    from autobahn.websocket import protocol
+
+    protocol.pformat = repr
+
+
 def _write(protocol: Any, frame: bytes) -> bool:
     if protocol.state != protocol.STATE_OPEN or protocol.send_state != protocol.SEND_STATE_GROUND or protocol.send_queue:
         return False
