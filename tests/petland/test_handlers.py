@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 
@@ -78,3 +79,47 @@ async def test_the_middleware_chain_and_the_view_run_in_one_thread_outside_the_l
     assert [name for name, _ in threads] == ["middleware", "view"]
     assert len({ident for _, ident in threads}) == 1
     assert threads[0][1] != threading.get_ident()
+
+
+def _handler_recording_threads(threads: list[int], release: asyncio.Event | None = None, loop=None) -> handlers.ASGIHandler:
+    """A handler whose view records its thread and, given ``release``, waits for it."""
+    def view(request: HttpRequest) -> HttpResponse:
+        threads.append(threading.get_ident())
+        if release is not None:
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+        return HttpResponse("ok")
+
+    handler = handlers.ASGIHandler()
+    handler._middleware_chain = view
+    return handler
+
+
+async def _get(handler) -> dict:
+    communicator = HttpCommunicator(handler, "GET", "/anything/", headers=[(b"host", b"testserver")])
+    response = await communicator.get_response(timeout=10)
+    await communicator.wait(timeout=10)
+    return response
+
+
+async def test_one_request_after_another_reuses_the_same_thread():
+    threads: list[int] = []
+    handler = _handler_recording_threads(threads)
+    for _ in range(3):
+        assert (await _get(handler))["status"] == 200
+        for _ in range(500):  # the thread joins the idle ones once it has finished its work
+            if len(handler.threads):
+                break
+            await asyncio.sleep(0.01)
+    assert len(threads) == 3 and len(set(threads)) == 1
+
+
+async def test_requests_in_flight_together_each_have_a_thread_of_their_own():
+    threads: list[int] = []
+    release = asyncio.Event()
+    handler = _handler_recording_threads(threads, release, asyncio.get_running_loop())
+    both = asyncio.gather(_get(handler), _get(handler))
+    while len(threads) < 2:  # both views are running at once, each waiting for the release
+        await asyncio.sleep(0.01)
+    release.set()
+    assert [response["status"] for response in await both] == [200, 200]
+    assert len(set(threads)) == 2
