@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from rest_framework import serializers
@@ -20,14 +21,29 @@ class VisibleRecordField(serializers.PrimaryKeyRelatedField):
         return selectors.visible_records(self.model, self.context["request"].user)
 
 
-class UserSerializer(serializers.ModelSerializer):
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, with its fields built from the model once per class.
+
+    DRF builds them again for every serializer instance (model introspection, field kwargs,
+    field instances: ≈ 0.3 ms for a pet, most of a POST's validation), although they depend on
+    the class alone. Here each instance gets a deep copy of the class's fields, which is how DRF
+    already gives each instance its declared fields."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        if "_built_fields" not in cls.__dict__:
+            cls._built_fields = super().get_fields()
+        return copy.deepcopy(cls._built_fields)
+
+
+class UserSerializer(ModelSerializer):
     class Meta:
         model = models.User
         fields = ["id", "username", "email", "first_name", "last_name", "is_staff"]
         read_only_fields = fields
 
 
-class PetSerializer(serializers.ModelSerializer):
+class PetSerializer(ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=models.User.objects.all(), required=False,
         help_text="Staff name the owner; a customer's pets are their own.",
@@ -38,13 +54,13 @@ class PetSerializer(serializers.ModelSerializer):
         fields = ["id", "owner", "name", "species", "breed", "age"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ModelSerializer):
     class Meta:
         model = models.Service
         fields = ["id", "name", "description", "price", "duration", "active"]
 
 
-class ReservationSerializer(serializers.ModelSerializer):
+class ReservationSerializer(ModelSerializer):
     pet = VisibleRecordField(models.Pet)
     service = serializers.PrimaryKeyRelatedField(queryset=models.Service.objects.all())
 
@@ -54,7 +70,7 @@ class ReservationSerializer(serializers.ModelSerializer):
         read_only_fields = ["user"]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     reservation = VisibleRecordField(models.Reservation)
 
     class Meta:
@@ -63,7 +79,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = ["user", "created_at"]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     user = serializers.PrimaryKeyRelatedField(
         queryset=models.User.objects.all(), required=False,
         help_text="Staff name the customer; a customer's invoices are their own.",
@@ -76,19 +92,19 @@ class InvoiceSerializer(serializers.ModelSerializer):
         fields = ["id", "user", "reservation", "number", "total", "status", "issued_at"]
 
 
-class MedicalRecordSerializer(serializers.ModelSerializer):
+class MedicalRecordSerializer(ModelSerializer):
     class Meta:
         model = models.MedicalRecord
         fields = ["id", "pet", "date", "description", "diagnosis", "treatment", "veterinarian"]
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(ModelSerializer):
     class Meta:
         model = models.Employee
         fields = ["id", "user", "position", "hire_date", "active"]
 
 
-class ActivityLogSerializer(serializers.ModelSerializer):
+class ActivityLogSerializer(ModelSerializer):
     class Meta:
         model = models.ActivityLog
         fields = ["id", "actor", "action", "entity_type", "entity_id", "summary", "created_at"]
