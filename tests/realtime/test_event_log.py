@@ -3,11 +3,13 @@ fixed number of statements; and one numbering per transaction, however many even
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from petland import services
 from petland.models import Pet
@@ -145,3 +147,21 @@ def test_each_captured_block_still_sees_a_callback_and_any_of_them_publishes_all
         third[0]()
         assert not Event.objects.filter(seq__isnull=True).exists()
         transaction.set_rollback(True)
+
+
+def test_an_appended_event_is_stored_whole_with_its_id_and_time():
+    with transaction.atomic():
+        before = timezone.now()
+        appended = event_log.append(
+            channel="pets", payload={"type": "realtime_update", "data": {"name": "Luna"}},
+            record_id="7", audience=[3, 2, 3], public=False, staff_visible=False,
+        )
+        assert appended.pk is not None and not appended._state.adding
+
+    stored = Event.objects.get(pk=appended.pk)
+    assert (stored.channel, stored.type, stored.record_id) == ("pets", "realtime_update", "7")
+    assert stored.audience == [2, 3] and not stored.public and not stored.staff_visible
+    assert json.loads(stored.body) == {"type": "realtime_update", "data": {"name": "Luna"}}
+    assert before <= stored.created_at <= timezone.now() and stored.created_at == appended.created_at
+    [delivery] = event_log.sequence_pending()
+    assert delivery.record_id == "7" and delivery.audience == {2, 3} and not delivery.staff_visible
