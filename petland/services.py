@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -64,12 +65,28 @@ def invoice_next_number() -> str:
     return f"{prefix}{sequence:06d}"
 
 
+INVOICE_NUMBER_ATTEMPTS = 5
+
+
 @transaction.atomic
 def invoice_create(*, actor: Any, **fields: Any) -> Invoice:
-    fields.setdefault("number", invoice_next_number())
+    """An invoice; without a ``number``, the year's next one. Two invoices created at the same
+    moment can both be given the same next number: the one that loses the race takes the
+    following number instead of failing (a number typed by hand is never changed)."""
     if fields.get("status") == Invoice.Status.ISSUED and not fields.get("issued_at"):
         fields["issued_at"] = timezone.now()
-    return record_create(Invoice, actor=actor, **fields)
+    if fields.get("number"):
+        return record_create(Invoice, actor=actor, **fields)
+    attempt = 1
+    while True:
+        number = invoice_next_number()
+        try:
+            with transaction.atomic():  # a savepoint: a lost race undoes only this attempt
+                return record_create(Invoice, actor=actor, **{**fields, "number": number})
+        except (IntegrityError, ValidationError):
+            if attempt == INVOICE_NUMBER_ATTEMPTS or not Invoice.objects.filter(number=number).exists():
+                raise  # not the number (or still losing): the caller sees the error
+        attempt += 1
 
 
 def invoice_update(invoice: Invoice, *, actor: Any, **fields: Any) -> Invoice:

@@ -3,12 +3,14 @@ it has a constraint, the database)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -199,6 +201,43 @@ def test_a_hand_written_number_does_not_derail_automatic_numbering(alice):
     following = services.invoice_create(actor=None, user=alice, total=Decimal("20.00"))
 
     assert following.number == f"INV-{year}-000002"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_invoices_created_at_the_same_moment_both_get_a_number_of_their_own(alice):
+    year = timezone.now().year
+    first_holds_its_number = threading.Event()
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def in_thread(work) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+                errors.append(error)
+            finally:
+                connection.close()
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def first() -> None:
+        with transaction.atomic():  # its number stays uncommitted while the second one picks
+            numbers.append(services.invoice_create(actor=None, user=alice, total=Decimal("1.00")).number)
+            first_holds_its_number.set()
+            time.sleep(0.5)
+
+    def second() -> None:
+        first_holds_its_number.wait(timeout=10)
+        numbers.append(services.invoice_create(actor=None, user=alice, total=Decimal("2.00")).number)
+
+    for thread in [in_thread(first), in_thread(second)]:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(numbers) == [f"INV-{year}-000001", f"INV-{year}-000002"]
+    assert Invoice.objects.count() == 2
 
 
 def test_issuing_an_invoice_stamps_when_it_was_issued(alice):
