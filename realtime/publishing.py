@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_init, post_save
+from django.db.models.signals import post_delete, post_init, post_save, pre_delete
 
 from realtime import event_log, messages, transport
 from realtime.conf import setting
@@ -22,6 +22,7 @@ from realtime.registry import Access, Publication, registry
 logger = logging.getLogger(__name__)
 
 PREVIOUS_ATTR = "_realtime_previous"
+CLEARED_ATTR = "_realtime_cleared"  # on a row being deleted: the published rows it clears
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -144,6 +145,45 @@ def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) 
     publish_change(instance, "deleted")
 
 
+def _deleting(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    setattr(instance, CLEARED_ATTR, cleared_by_delete(instance))
+
+
+def _deleted_clearing(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    publish_cleared(getattr(instance, CLEARED_ATTR, ()))
+
+
+# --- deletes that change other rows in place ---------------------------------------------------
+def clearing_relations() -> list[models.ForeignKey]:
+    """Foreign keys of published models whose target's delete changes the row in place
+    (``SET_NULL``, ``SET_DEFAULT``, ``SET(...)``): Django does it with ``QuerySet.update()``,
+    which sends no signal, so these rows are published "updated" by the target's delete."""
+    kept = {models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING}
+    return [
+        field
+        for publication in registry().publications
+        for field in publication.model._meta.concrete_fields
+        if field.is_relation and field.many_to_one and field.remote_field.on_delete not in kept
+    ]
+
+
+def cleared_by_delete(instance: models.Model) -> list[tuple[type[models.Model], list[Any]]]:
+    """Before ``instance`` is deleted: the published rows its delete will change in place."""
+    found = []
+    for field in clearing_relations():
+        if isinstance(instance, field.related_model):
+            pks = list(field.model._base_manager.filter(**{field.name: instance}).values_list("pk", flat=True))
+            if pks:
+                found.append((field.model, pks))
+    return found
+
+
+def publish_cleared(cleared: Iterable[tuple[type[models.Model], list[Any]]]) -> None:
+    """After the delete: publish the rows it changed, as they are now."""
+    for model, pks in cleared:
+        publish_instances(model._base_manager.filter(pk__in=pks))
+
+
 def remember_tracked(instance: models.Model, **kwargs: Any) -> None:
     publication = registry().for_model(type(instance))
     if publication is not None and publication.track:
@@ -158,3 +198,7 @@ def connect_signals() -> None:
         post_delete.connect(_deleted, sender=publication.model, dispatch_uid=f"{uid}:delete")
         if publication.track:
             post_init.connect(remember_tracked, sender=publication.model, dispatch_uid=f"{uid}:init")
+    for target in {field.related_model for field in clearing_relations()}:
+        uid = f"realtime:clears:{target._meta.label_lower}"
+        pre_delete.connect(_deleting, sender=target, dispatch_uid=f"{uid}:pre")
+        post_delete.connect(_deleted_clearing, sender=target, dispatch_uid=f"{uid}:post")

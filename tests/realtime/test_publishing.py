@@ -243,3 +243,39 @@ def test_queryset_update_sends_no_signal_but_publish_instances_publishes(alice):
     assert len(events("pets")) == before
     assert publish_instances(Pet.objects.filter(owner=alice)) == 2
     assert [e["data"]["species"] for e in events("pets")[before:]] == ["Perro", "Perro"]
+
+
+@pytest.mark.django_db
+class TestDeletesThatClearAReference:
+    """Django clears a ``SET_NULL`` reference with ``QuerySet.update()``, which sends no signal;
+    the rows it changes are published "updated" all the same."""
+
+    def test_deleting_a_veterinarian_publishes_their_medical_records_without_them(self, alice):
+        vet = EmployeeFactory()
+        record = MedicalRecordFactory(pet__owner=alice, veterinarian=vet)
+        before = len(events("medical_history"))
+
+        vet.delete()
+
+        [update] = events("medical_history")[before:]
+        assert update["action"] == "updated"
+        assert update["data"]["medical_record_id"] == record.pk and update["data"]["veterinarian_id"] is None
+        assert Event.objects.filter(channel="medical_history").last().audience == [alice.pk]
+
+    def test_deleting_a_reservation_publishes_its_invoices_without_it(self, alice):
+        invoice = InvoiceFactory(user=alice, reservation=ReservationFactory(user=alice, pet__owner=alice))
+        before = len(events("invoices"))
+
+        invoice.reservation.delete()
+
+        updates = [e for e in events("invoices")[before:] if e["action"] == "updated"]
+        assert [(e["data"]["invoice_id"], e["data"]["reservation_id"]) for e in updates] == [(invoice.pk, None)]
+
+    def test_a_delete_that_clears_nothing_publishes_only_itself(self, alice):
+        vet = EmployeeFactory()
+        MedicalRecordFactory(pet__owner=alice)  # someone else's patient
+        before = len(events("medical_history"))
+
+        vet.delete()
+
+        assert events("medical_history")[before:] == []
