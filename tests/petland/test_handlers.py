@@ -123,3 +123,11 @@ async def test_requests_in_flight_together_each_have_a_thread_of_their_own():
     release.set()
     assert [response["status"] for response in await both] == [200, 200]
     assert len(set(threads)) == 2
+
+
+def test_what_the_server_loads_at_start_is_kept_out_of_full_collections():
+    import gc
+
+    import petland.asgi  # noqa: F401 - the module a server process imports
+
+    assert gc.get_freeze_count() > 50_000
