@@ -76,8 +76,12 @@ def release_upgrade_request(send: Any) -> None:
     ``HTTPChannel.pauseProducing`` only pauses the transport between requests."""
     protocol = _daphne_protocol(send)
     transport = getattr(protocol, "transport", None)
-    if isinstance(getattr(transport, "producer", None), http.HTTPChannel):
+    channel = getattr(transport, "producer", None)
+    if isinstance(channel, http.HTTPChannel):
         transport.unregisterProducer()
+        # The channel and its request refer to each other: break the cycle so that both are
+        # freed now rather than at the garbage collector's next pass.
+        channel.requests.clear()
 
 
 def skip_eager_debug_formatting() -> None:

@@ -137,22 +137,27 @@ def test_an_upgraded_socket_lets_go_of_the_http_request_it_came_from():
     from daphne.server import Server
     from daphne.ws_protocol import WebSocketProtocol
     from twisted.internet.testing import StringTransport
-    from twisted.web.http import HTTPChannel
+    from twisted.web.http import HTTPChannel, Request
 
     from realtime.fastpath import release_upgrade_request
 
     # What daphne leaves after an upgrade: the transport now belongs to the WebSocket protocol,
-    # but the HTTP channel that parsed the handshake is still registered as its producer.
+    # but the HTTP channel that parsed the handshake is still registered as its producer, and
+    # the channel and its unfinished request refer to each other.
     transport, channel = StringTransport(), HTTPChannel()
     channel.makeConnection(transport)
     channel.setTimeout(None)
+    channel.requests.append(Request(channel))
     protocol = WebSocketProtocol()
     protocol.state, protocol.send_state, protocol.send_queue = protocol.STATE_OPEN, protocol.SEND_STATE_GROUND, deque()
     transport.protocol, protocol.transport = protocol, transport
     assert transport.producer is channel
-    gone = weakref.ref(channel)
+    channel_gone, request_gone = weakref.ref(channel), weakref.ref(channel.requests[0])
     del channel
 
-    release_upgrade_request(partial(Server.__new__(Server).handle_reply, protocol))
-    gc.collect()
-    assert transport.producer is None and gone() is None
+    gc.disable()  # freed at once, by reference counting, not at some later collection
+    try:
+        release_upgrade_request(partial(Server.__new__(Server).handle_reply, protocol))
+        assert transport.producer is None and channel_gone() is None and request_gone() is None
+    finally:
+        gc.enable()
