@@ -14,7 +14,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_delete
 
-from realtime import event_log, messages, transport
+from realtime import event_log, messages, selectors, transport
 from realtime.conf import setting
 from realtime.models import Event, Notification
 from realtime.registry import Access, Publication, registry
@@ -172,7 +172,7 @@ def cleared_by_delete(instance: models.Model) -> list[tuple[type[models.Model], 
     found = []
     for field in clearing_relations():
         if isinstance(instance, field.related_model):
-            pks = list(field.model._base_manager.filter(**{field.name: instance}).values_list("pk", flat=True))
+            pks = selectors.pks_referring_to(instance, field)
             if pks:
                 found.append((field.model, pks))
     return found

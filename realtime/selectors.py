@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Min, QuerySet
 from django.utils import timezone
 
@@ -88,3 +90,8 @@ def recent_messages(channel: str, *, upto: int, limit: int, user_id: int | None,
         if Delivery.from_event(event).visible_to(user_id, is_staff)
     ][:limit]
     return visible[::-1]
+
+
+def pks_referring_to(instance: models.Model, field: models.ForeignKey) -> list[Any]:
+    """The primary keys of the rows whose foreign key ``field`` points at ``instance``."""
+    return list(field.model._base_manager.filter(**{field.name: instance}).values_list("pk", flat=True))
