@@ -30,6 +30,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_HANDSHAKE_SECONDS = 10.0  # a client busy this long still gets its error and close code
 NOTIFICATION = "notification"
 MAX_SUBSCRIBED_IDS = 1000
 
@@ -304,6 +305,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     # --- helpers ----------------------------------------------------------------------------
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         self.closing = True
+        fastpath.allow_slow_close(self.base_send, CLOSE_HANDSHAKE_SECONDS)
         if code in (CLOSE_POLICY, CLOSE_TOO_BIG):
             closer = fastpath.direct_closer(self.base_send)
             if closer is not None and closer(code):

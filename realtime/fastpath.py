@@ -84,6 +84,18 @@ def release_upgrade_request(send: Any) -> None:
         channel.requests.clear()
 
 
+def allow_slow_close(send: Any, seconds: float) -> None:
+    """Give the client ``seconds`` to answer a close the server starts.
+
+    autobahn waits 1 s (its default; daphne sets no other), then aborts the TCP connection. The
+    reset makes the client's kernel discard what the client had not read yet: a client busy for
+    a second loses the handshake's answer, the error frame and the close code it was sent, and
+    sees only a dead connection ("did not receive a valid HTTP response" in the flood test)."""
+    protocol = _daphne_protocol(send)
+    if protocol is not None:
+        protocol.closeHandshakeTimeout = seconds
+
+
 def skip_eager_debug_formatting() -> None:
     """autobahn pretty-prints its ~30 connection options for a debug log line on every
     handshake, whether debug logging is on or not: 13 % of a connection's set-up CPU on daphne
