@@ -16,12 +16,12 @@ def staff(db):
 
 @pytest.fixture
 def alice(db):
-    return UserFactory(username="alice")
+    return UserFactory(username="alice", first_name="Alice")
 
 
 @pytest.fixture
 def bob(db):
-    return UserFactory(username="bob")
+    return UserFactory(username="bob", first_name="Bob")  # not a random name that may contain "ali"
 
 
 def api_client_for(user=None) -> APIClient:
