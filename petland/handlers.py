@@ -21,6 +21,7 @@ from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers import asgi
+from django.db import connections
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 
 
@@ -43,18 +44,16 @@ class RequestThreads:
 
     def give_back(self, executor: ThreadPoolExecutor) -> None:
         # A view can outlive its request (a client that went away cancels only the awaiting):
-        # the executor is idle again once a no-op queued behind it has run.
-        executor.submit(_nothing).add_done_callback(lambda _: self._keep_or_stop(executor))
+        # the executor is idle again once a job queued behind it has run. That job closes the
+        # thread's database connections, as the end of Django's per-request thread did: a
+        # request that ended early (no ``request_finished``) must not leave one open.
+        executor.submit(connections.close_all).add_done_callback(lambda _: self._keep_or_stop(executor))
 
     def _keep_or_stop(self, executor: ThreadPoolExecutor) -> None:
         if len(self._idle) < self.keep:
             self._idle.append(executor)  # list.append is atomic: safe from the worker thread
         else:
             executor.shutdown(wait=False)
-
-
-def _nothing() -> None:
-    pass
 
 
 class ASGIHandler(asgi.ASGIHandler):
