@@ -75,7 +75,7 @@ def invoice_create(*, actor: Any, **fields: Any) -> Invoice:
     following number instead of failing (a number typed by hand is never changed)."""
     if fields.get("status") == Invoice.Status.ISSUED and not fields.get("issued_at"):
         fields["issued_at"] = timezone.now()
-    if fields.get("number"):
+    if "number" in fields:  # given, even blank: validated as given
         return record_create(Invoice, actor=actor, **fields)
     attempt = 1
     while True:
