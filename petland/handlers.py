@@ -1,12 +1,17 @@
-"""Django's ASGI handler, with the middleware chain and the view in one thread hop.
+"""Django's ASGI handler, with a request's sync work in two thread hops instead of six.
 
 Django's own handler runs the middleware chain in the event loop, and every middleware built on
 ``MiddlewareMixin`` (all of Django's) then calls its ``process_request`` and ``process_response``
 through ``sync_to_async``: a dozen trips between the loop and the request's thread per request,
 each a thread wake-up and a loop wake-up, around a view that is sync anyway (DRF, the admin).
-This handler loads the chain in sync mode, as under WSGI, and runs it with the view in the
-request's thread in one trip. Reading the body, the request signals, disconnects and sending
-the response stay Django's.
+Around that, it sends ``request_started`` (whose receivers are sync) through a trip of its own,
+and closes the response (``request_finished``) through another.
+
+This handler loads the chain in sync mode, as under WSGI, and makes two trips: one from
+``request_started`` to the finished response (the chain and the view included), and one after
+the response is sent, to close it. Reading the body and sending the response stay Django's.
+Unlike Django's, it does not listen for the client's disconnect while the view runs: a sync
+view runs to its end either way, and the server drops a response whose client has gone.
 
 Django also starts a new thread for each request (a ``ThreadSensitiveContext`` with its own
 executor) and joins it at the end. This handler keeps those single-thread executors and gives
@@ -20,9 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
 from django.core.handlers import asgi
 from django.db import connections
-from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 
 class RequestThreads:
@@ -72,10 +80,38 @@ class ASGIHandler(asgi.ASGIHandler):
         finally:
             self.threads.give_back(executor)
 
-    async def run_get_response(self, request: HttpRequest) -> HttpResponseBase:
-        response = await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(asgi.get_script_prefix(scope))
+        try:
+            response = await sync_to_async(self.serve, thread_sensitive=True)(scope, body_file)
+        except BaseException:
+            body_file.close()
+            raise
+        try:
+            await self.send_response(response, send)
+        finally:
+            await sync_to_async(self.close, thread_sensitive=True)(response, body_file)
+
+    def serve(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        """In the request's thread: ``request_started``, the request, the chain and the view."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            return error_response
+        response = self.get_response(request)
         response._handler_class = self.__class__
         # As Django's: larger chunks for file responses (the ASGI server chunks them itself).
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
         return response
+
+    def close(self, response: HttpResponseBase, body_file: Any) -> None:
+        """In the request's thread, after the response is sent: ``request_finished``."""
+        try:
+            response.close()
+        finally:
+            body_file.close()

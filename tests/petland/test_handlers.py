@@ -1,16 +1,18 @@
-"""The ASGI handler: Django's, with the middleware chain and the view in one thread hop."""
+"""The ASGI handler: Django's, with a request's sync work in two thread hops."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import iscoroutinefunction
 from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
-from django.http import HttpRequest, HttpResponse
+from django.core import signals
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework_simplejwt.tokens import AccessToken
 
 from petland import handlers
@@ -79,6 +81,85 @@ async def test_the_middleware_chain_and_the_view_run_in_one_thread_outside_the_l
     assert [name for name, _ in threads] == ["middleware", "view"]
     assert len({ident for _, ident in threads}) == 1
     assert threads[0][1] != threading.get_ident()
+
+
+async def call(handler: handlers.ASGIHandler, sent: list[dict]) -> None:
+    """A GET of /anything/ straight through the handler; the messages it sends go to ``sent``."""
+    scope = {"type": "http", "method": "GET", "path": "/anything/", "query_string": b"",
+             "headers": [(b"host", b"testserver")]}
+    messages = iter([{"type": "http.request", "body": b""}])
+
+    async def receive() -> dict:
+        message = next(messages, None)
+        if message is None:  # the client stays connected: nothing more comes
+            await asyncio.Event().wait()
+        return message
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await handler(scope, receive, send)
+
+
+async def test_request_started_the_view_and_request_finished_run_in_the_request_thread():
+    seen: list[tuple[str, int, int]] = []  # (what, thread, messages sent to the client by then)
+    sent: list[dict] = []
+
+    def record(what: str):
+        return lambda **kwargs: seen.append((what, threading.get_ident(), len(sent)))
+
+    def view(request: HttpRequest) -> HttpResponse:
+        record("view")()
+        return HttpResponse("ok")
+
+    handler = handlers.ASGIHandler()
+    handler._middleware_chain = view
+    started, finished = record("started"), record("finished")
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        await call(handler, sent)
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+
+    # By the time the application returns, the response was sent and then closed.
+    assert [(what, count) for what, _, count in seen] == [("started", 0), ("view", 0), ("finished", 2)]
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"ok"
+    assert len({thread for _, thread, _ in seen}) == 1
+    assert seen[0][1] != threading.get_ident()
+
+
+async def test_a_request_takes_two_trips_to_its_thread_and_a_last_job_to_close_its_connections():
+    jobs: list[str] = []
+
+    class CountingExecutor(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            jobs.append(getattr(fn, "__qualname__", repr(fn)))
+            return super().submit(fn, *args, **kwargs)
+
+    handler = handlers.ASGIHandler()
+    handler._middleware_chain = lambda request: HttpResponse("ok")
+    handler.threads._idle.append(CountingExecutor(max_workers=1))
+    sent: list[dict] = []
+    await call(handler, sent)
+
+    assert sent[1]["body"] == b"ok"
+    assert len(jobs) == 3, jobs  # serve, close, then give_back's job
+    assert "close_all" in jobs[-1]
+
+
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
+async def test_a_streaming_response_is_sent_chunk_by_chunk():
+    def view(request: HttpRequest) -> StreamingHttpResponse:
+        return StreamingHttpResponse(iter([b"one,", b"two"]))
+
+    handler = handlers.ASGIHandler()
+    handler._middleware_chain = view
+    sent: list[dict] = []
+    await call(handler, sent)
+    assert sent[0]["status"] == 200
+    assert [message.get("body", b"") for message in sent[1:]] == [b"one,", b"two", b""]
 
 
 def _handler_recording_threads(threads: list[int], release: asyncio.Event | None = None, loop=None) -> handlers.ASGIHandler:
