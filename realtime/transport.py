@@ -1,13 +1,20 @@
 """Carries numbered events from the process that committed them to every server process's hub.
 
 With a shared channel layer (channels_redis) a batch of events is one ``group_send`` to the
-group every hub subscribes to: one Redis PUBLISH per batch, however many sockets listen. It is
-sent from one long-lived event loop in a background thread, so sync code (views, the admin, a
-shell) never pays for a new loop and Redis connection per call. The hubs of the committing
-process itself (a server process that served the write) are handed the batch directly as well,
-at once: they skip the publisher thread and the Redis round trip, and ignore the layer's copy
-when it comes back (a hub drops events at or below its position). Without a shared layer (the
-in-memory layer) that direct hand-off is the only path.
+group every hub subscribes to: one Redis PUBLISH per batch, however many sockets listen.
+
+In a server process (one with a running hub, which served the write) the batch is handed to the
+hub directly: the hub fans it out to its sockets at once, then publishes it to the layer from
+its own event loop for the other processes, and ignores the layer's copy when it comes back (a
+hub drops events at or below its position). The committing thread waits, briefly, until that
+fan-out is done: its sockets then get their frames without the thread competing for the GIL,
+and the write's HTTP response leaves after the frames it caused (``LOCAL_FAN_OUT_WAIT_SECONDS``
+bounds the wait). The other processes get the batch after this process's fan-out: for a few
+sockets that is a fraction of a millisecond, for a thousand a few milliseconds.
+
+Elsewhere (a shell, a management command, a worker) the batch goes to a long-lived event loop in
+a background thread, so sync code never pays for a new loop and Redis connection per call.
+Without a shared layer (the in-memory layer) the hand-off to the hub is the only path.
 
 Publishing never raises into the caller: the events are already in the log, and every hub
 polls the log for what the layer failed to bring (``realtime.hub``).
@@ -32,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 LAYER_MESSAGE_TYPE = "realtime.events"  # picks the hub's handler; not the client-facing type
 OUTAGE_BACKOFF_SECONDS = 1.0
+LOCAL_FAN_OUT_WAIT_SECONDS = 0.05  # the longest a committing thread waits for its own hub
 
 
 def uses_shared_layer() -> bool:
@@ -84,17 +92,25 @@ class LayerPublisher:
         while True:
             batch = await self._queue.get()
             try:
-                if batch is not None and time.monotonic() >= self._down_until:
-                    await get_channel_layer().group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
-            except Exception:
-                # The log keeps the events; hubs fetch them when they poll.
-                observability.PUBLISH_FAILURES.inc()
-                self._down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
-                logger.warning("channel layer unreachable; hubs will read %d event(s) from the log", len(batch or []))
+                if batch is not None:
+                    await self.send(batch)
             finally:
                 with self._idle:
                     self._unsent -= 1
                     self._idle.notify_all()
+
+    async def send(self, batch: list[list]) -> None:
+        """One ``group_send`` of a batch, from whichever event loop awaits it (this publisher's,
+        or a hub's). Never raises: after a failure, batches are skipped for a second."""
+        if time.monotonic() < self._down_until:
+            return
+        try:
+            await get_channel_layer().group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
+        except Exception:
+            # The log keeps the events; hubs fetch them when they poll.
+            observability.PUBLISH_FAILURES.inc()
+            self._down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
+            logger.warning("channel layer unreachable; hubs will read %d event(s) from the log", len(batch))
 
 
 layer_publisher = LayerPublisher()
@@ -108,8 +124,8 @@ def publish(deliveries: Sequence[Delivery]) -> None:
         observability.PUBLISHED.labels(delivery.channel).inc()
     from realtime.hub import Hub
 
-    # This process's own sockets first, with no round trip through Redis (their hubs drop the
-    # copy the layer brings back); then every other process through the layer.
-    Hub.deliver_local(deliveries)
-    if uses_shared_layer():
+    shared = uses_shared_layer()
+    handed = Hub.deliver_local(deliveries, publish=shared)
+    if shared and not handed.publishing:
         layer_publisher.submit(deliveries)
+    handed.wait(LOCAL_FAN_OUT_WAIT_SECONDS)
