@@ -8,10 +8,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "petland.settings")
 django.setup(set_prefix=False)  # as get_asgi_application(), before importing consumers (models)
 
-from petland.handlers import ASGIHandler  # noqa: E402
+from petland.handlers import ASGIHandler, skip_daphne_form_parsing  # noqa: E402
 
-# Django's handler, with the middleware chain and the view in one thread hop (petland/handlers.py).
+# Django's handler, with a request's sync work in two thread hops (petland/handlers.py).
 django_asgi_app = ASGIHandler()
+skip_daphne_form_parsing()  # Django parses request bodies; daphne need not parse them first
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from petland import handlers
 from petland.asgi import application, django_asgi_app
 from petland.models import ActivityLog, Pet
+from tests.support.servers import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -212,3 +214,16 @@ def test_what_the_server_loads_at_start_is_kept_out_of_full_collections():
     import petland.asgi  # noqa: F401 - the module a server process imports
 
     assert gc.get_freeze_count() > 50_000
+
+
+def test_under_daphne_a_form_body_is_parsed_by_django_only():
+    """Twisted would parse it first (for nothing), and answer a multipart body it cannot parse
+    with a bare 400 of its own; the API's clients get the API's JSON answer instead."""
+    with Daphne() as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("POST", "/api/pets/", body=b"name=Luna", headers={"Content-Type": "multipart/form-data"})
+        response = conn.getresponse()
+        body = response.read()
+
+    assert response.getheader("Content-Type") == "application/json", (response.status, body)
+    assert json.loads(body)["detail"]
