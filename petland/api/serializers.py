@@ -5,9 +5,32 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from petland import models, selectors
+from petland.db import rows
+
+
+class RecordField(serializers.PrimaryKeyRelatedField):
+    """A related record named by its id (a pet's owner, a reservation's service). When the
+    field's queryset is all of the model's rows, the record is read with ``rows.get``: one
+    prebuilt SELECT instead of a new ORM query (180 → 25 µs, on every write that names one).
+    A filtered queryset is read through the ORM, as DRF does."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        queryset = self.get_queryset()
+        if self.pk_field is not None or queryset.query.has_filters():
+            return super().to_internal_value(data)
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            found = rows.get(queryset.model, data)
+        except (TypeError, ValueError, ValidationError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
 
 
 class VisibleRecordField(serializers.PrimaryKeyRelatedField):
@@ -22,12 +45,15 @@ class VisibleRecordField(serializers.PrimaryKeyRelatedField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, with its fields built from the model once per class.
+    """DRF's ModelSerializer, with its fields built from the model once per class, and related
+    records read as ``RecordField``s.
 
     DRF builds them again for every serializer instance (model introspection, field kwargs,
     field instances: ≈ 0.3 ms for a pet, most of a POST's validation), although they depend on
     the class alone. Here each instance gets a deep copy of the class's fields, which is how DRF
     already gives each instance its declared fields."""
+
+    serializer_related_field = RecordField
 
     def get_fields(self) -> dict[str, serializers.Field]:
         cls = type(self)
@@ -44,7 +70,7 @@ class UserSerializer(ModelSerializer):
 
 
 class PetSerializer(ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(
+    owner = RecordField(
         queryset=models.User.objects.all(), required=False,
         help_text="Staff name the owner; a customer's pets are their own.",
     )
@@ -62,7 +88,7 @@ class ServiceSerializer(ModelSerializer):
 
 class ReservationSerializer(ModelSerializer):
     pet = VisibleRecordField(models.Pet)
-    service = serializers.PrimaryKeyRelatedField(queryset=models.Service.objects.all())
+    service = RecordField(queryset=models.Service.objects.all())
 
     class Meta:
         model = models.Reservation
@@ -80,7 +106,7 @@ class PaymentSerializer(ModelSerializer):
 
 
 class InvoiceSerializer(ModelSerializer):
-    user = serializers.PrimaryKeyRelatedField(
+    user = RecordField(
         queryset=models.User.objects.all(), required=False,
         help_text="Staff name the customer; a customer's invoices are their own.",
     )
