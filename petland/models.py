@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from petland.db.fields import ForeignKey
+
 
 class User(AbstractUser):
     """A customer, or a member of staff when ``is_staff`` is set."""
@@ -21,7 +23,7 @@ class User(AbstractUser):
 
 
 class Pet(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pets")
+    owner = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pets")
     name = models.CharField(max_length=100)
     species = models.CharField(max_length=50)
     breed = models.CharField(max_length=100, blank=True)
@@ -56,9 +58,9 @@ class Reservation(models.Model):
         COMPLETED = "completed"
         CANCELLED = "cancelled"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reservations")
-    pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="reservations")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reservations")
+    user = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reservations")
+    pet = ForeignKey(Pet, on_delete=models.CASCADE, related_name="reservations")
+    service = ForeignKey(Service, on_delete=models.PROTECT, related_name="reservations")
     checkin_date = models.DateTimeField()
     checkout_date = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -91,8 +93,8 @@ class Payment(models.Model):
         CASH = "cash"
         TRANSFER = "transfer"
 
-    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="payments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payments")
+    reservation = ForeignKey(Reservation, on_delete=models.CASCADE, related_name="payments")
+    user = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payments")
     amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     method = models.CharField(max_length=20, choices=Method.choices, default=Method.CARD)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -117,8 +119,8 @@ class Invoice(models.Model):
         PAID = "paid"
         VOID = "void"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invoices")
-    reservation = models.ForeignKey(
+    user = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invoices")
+    reservation = ForeignKey(
         Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
     )
     number = models.CharField(max_length=32, unique=True)
@@ -151,12 +153,12 @@ class Employee(models.Model):
 
 
 class MedicalRecord(models.Model):
-    pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="medical_records")
+    pet = ForeignKey(Pet, on_delete=models.CASCADE, related_name="medical_records")
     date = models.DateField()
     description = models.TextField()
     diagnosis = models.TextField(blank=True)
     treatment = models.TextField(blank=True)
-    veterinarian = models.ForeignKey(
+    veterinarian = ForeignKey(
         Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="medical_records"
     )
 
@@ -176,7 +178,7 @@ class ActivityLog(models.Model):
         UPDATED = "updated"
         DELETED = "deleted"
 
-    actor = models.ForeignKey(
+    actor = ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     action = models.CharField(max_length=10, choices=Action.choices)

@@ -1,4 +1,5 @@
-"""``rows.get``: the row the ORM would return for a primary key, read with a prebuilt SELECT."""
+"""``rows``: the row the ORM would return for a primary key (or whether there is one), read with
+a prebuilt SELECT."""
 
 from __future__ import annotations
 
@@ -41,3 +42,11 @@ def test_no_such_row_is_none(pk):
 def test_an_id_of_the_wrong_type_is_a_validation_error():
     with pytest.raises(ValidationError):
         rows.get(m.User, "Luna")
+
+
+def test_exists_answers_as_the_orm_does(alice):
+    assert rows.exists(m.User, alice.pk) and rows.exists(m.User, str(alice.pk))
+    for pk in (999_999, 2**70, None):
+        assert not rows.exists(m.User, pk)
+    with pytest.raises(ValidationError):
+        rows.exists(m.User, "Luna")
