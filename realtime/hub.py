@@ -242,7 +242,11 @@ class Hub:
                 while True:
                     message = await layer.receive(name)
                     if message.get("type") == LAYER_MESSAGE_TYPE:
-                        self._inbox.put_nowait([Delivery.from_wire(row) for row in message["events"]])
+                        # Events at or below the position (this process's own writes, which it
+                        # fanned out already) are dropped before their frames are built.
+                        fresh = [Delivery.from_wire(row) for row in message["events"] if row[0] > self.position]
+                        if fresh:
+                            self._inbox.put_nowait(fresh)
             except asyncio.CancelledError:
                 raise
             except Exception:
