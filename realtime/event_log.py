@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
-from realtime import messages
+from realtime import messages, rows
 from realtime.models import Event, EventCounter
 
 
@@ -160,7 +160,7 @@ def _number_batch(limit: int) -> list[Event]:
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
     event, counter = quote(Event._meta.db_table), quote(EventCounter._meta.db_table)
-    returning = ", ".join(f"{event}.{quote(field.column)}" for field in Event._meta.concrete_fields)
+    returning = rows.returning_columns(Event, connection.alias)
     pending = (
         f"SELECT {quote('id')} AS pending_id, ROW_NUMBER() OVER (ORDER BY {quote('id')}) AS position "
         f"FROM {event} WHERE {quote('seq')} IS NULL ORDER BY {quote('id')} LIMIT %s"
@@ -176,7 +176,7 @@ def _number_batch(limit: int) -> list[Event]:
             f"WHERE {quote('id')} = 1) "
             f"SELECT * FROM numbered"
         )
-        events = list(Event.objects.raw(sql, [limit, base, base]))
+        events = _run(connection, sql, [limit, base, base])
     else:
         # SQLite (and any database whose transactions serialise writers from their start).
         sql = (
@@ -185,7 +185,7 @@ def _number_batch(limit: int) -> list[Event]:
             f"WHERE {counter}.{quote('id')} = 1 AND {event}.{quote('id')} = pending.pending_id "
             f"RETURNING {returning}"
         )
-        events = list(Event.objects.raw(sql, [limit]))
+        events = _run(connection, sql, [limit])
         if events:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -197,6 +197,13 @@ def _number_batch(limit: int) -> list[Event]:
             return _number_batch(limit)
     events.sort(key=lambda e: e.seq)
     return events
+
+
+def _run(connection: Any, sql: str, params: list) -> list[Event]:
+    """The events a numbering statement returns (every column, as ``rows.instances`` reads)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return rows.instances(Event, connection.alias, cursor.fetchall())
 
 
 def _lock_counter(connection: Any, counter: str) -> int:

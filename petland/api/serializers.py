@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from petland import models, selectors
-from petland.db import rows
+from realtime import rows
 
 
 class RecordField(serializers.PrimaryKeyRelatedField):

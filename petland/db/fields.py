@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, router
 
-from petland.db import rows
+from realtime import rows
 
 
 class ForeignKey(models.ForeignKey):
