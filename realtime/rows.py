@@ -105,27 +105,24 @@ def _pk_param(model: type[models.Model], pk: Any, connection: Any) -> Any | None
     return pk_field.get_db_prep_value(value, connection)
 
 
-def exists(model: type[models.Model], pk: Any, *, using: str | None = None) -> bool:
-    """Whether ``model`` has a row whose primary key is ``pk``."""
-    alias = using or router.db_for_read(model)
+def _row_by_pk(model: type[models.Model], pk: Any, alias: str, statement: Callable[..., str]) -> Any | None:
     connection = connections[alias]
     param = _pk_param(model, pk, connection)
     if param is None:
-        return False
+        return None
     with connection.cursor() as cursor:
-        cursor.execute(_exists(model, alias), [param])
-        return cursor.fetchone() is not None
+        cursor.execute(statement(model, alias), [param])
+        return cursor.fetchone()
+
+
+def exists(model: type[models.Model], pk: Any, *, using: str | None = None) -> bool:
+    """Whether ``model`` has a row whose primary key is ``pk``."""
+    return _row_by_pk(model, pk, using or router.db_for_read(model), _exists) is not None
 
 
 def get(model: type[M], pk: Any) -> M | None:
     """The row of ``model`` whose primary key is ``pk``, or None. A ``pk`` that is no value of
     the primary key's type raises ``ValidationError``, as ``to_python`` does."""
     alias = router.db_for_read(model)
-    connection = connections[alias]
-    param = _pk_param(model, pk, connection)
-    if param is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_select(model, alias), [param])
-        row = cursor.fetchone()
+    row = _row_by_pk(model, pk, alias, _select)
     return None if row is None else instances(model, alias, [row])[0]
