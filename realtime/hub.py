@@ -16,8 +16,8 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -28,15 +28,7 @@ from realtime.event_log import Delivery
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 STALE_UNNUMBERED_SECONDS = 2.0  # an event still unnumbered this long after insert lost its publisher
-
-
-def hub_read(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """A read of the hub's, run in the event loop's executor rather than in the one thread that
-    thread-sensitive sync code shares: a writer there may be waiting for this very hub's
-    fan-out (``realtime.transport``), and the hub's reads must not queue behind it."""
-    return database_sync_to_async(func, thread_sensitive=False)
 
 
 class Subscriber(Protocol):
@@ -264,7 +256,7 @@ class Hub:
 
     async def _catch_up_and_open(self) -> None:
         if not self._ready.is_set():
-            self.position = await hub_read(selectors.last_seq)()
+            self.position = await database_sync_to_async(selectors.last_seq)()
             self._seen_at_last_poll = self.position
             self._ready.set()
         else:
@@ -279,7 +271,7 @@ class Hub:
         while True:
             await asyncio.sleep(interval)
             try:
-                newest = await hub_read(_newest_numbered_after_repair)()
+                newest = await database_sync_to_async(_newest_numbered_after_repair)()
             except Exception:
                 logger.exception("realtime hub could not poll the event log")
                 continue
@@ -338,7 +330,7 @@ class Hub:
                 self.position = min(self._pending) - 1
 
     async def _fill(self, upto: int | None) -> None:
-        missing = await hub_read(selectors.deliveries_between)(self.position, upto)
+        missing = await database_sync_to_async(selectors.deliveries_between)(self.position, upto)
         if missing:
             self.gaps_filled += 1
             observability.GAPS_FILLED.inc(len(missing))
@@ -401,7 +393,7 @@ class Hub:
                 continue
             user_ids = {sub.user_id for sub in subs}
             try:
-                status = await hub_read(selectors.account_status)(user_ids)
+                status = await database_sync_to_async(selectors.account_status)(user_ids)
             except Exception:
                 logger.exception("realtime hub could not revalidate connected users")
                 continue

@@ -6,11 +6,14 @@ group every hub subscribes to: one Redis PUBLISH per batch, however many sockets
 In a server process (one with a running hub, which served the write) the batch is handed to the
 hub directly: the hub fans it out to its sockets at once, then publishes it to the layer from
 its own event loop for the other processes, and ignores the layer's copy when it comes back (a
-hub drops events at or below its position). The committing thread waits, briefly, until that
-fan-out is done: its sockets then get their frames without the thread competing for the GIL,
-and the write's HTTP response leaves after the frames it caused (``LOCAL_FAN_OUT_WAIT_SECONDS``
-bounds the wait). The other processes get the batch after this process's fan-out: for a few
-sockets that is a fraction of a millisecond, for a thousand a few milliseconds.
+hub drops events at or below its position). A request's thread then waits, briefly, until that
+fan-out is done: its sockets get their frames without the thread competing for the GIL, and
+the write's HTTP response leaves after the frames it caused (``LOCAL_FAN_OUT_WAIT_SECONDS``
+bounds the wait). Only a thread of its own waits (a request's, under the ASGI handler's
+``ThreadSensitiveContext``): the one thread that other thread-sensitive sync code shares
+(``database_sync_to_async`` from a consumer or a test) is where the hub itself reads the log,
+and a writer waiting there would hold those reads up. The other processes get the batch after
+this process's fan-out: for a few sockets a fraction of a millisecond, for a thousand a few.
 
 Elsewhere (a shell, a management command, a worker) the batch goes to a long-lived event loop in
 a background thread, so sync code never pays for a new loop and Redis connection per call.
@@ -29,6 +32,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from asgiref.sync import SyncToAsync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from realtime import observability
@@ -128,4 +132,12 @@ def publish(deliveries: Sequence[Delivery]) -> None:
     handed = Hub.deliver_local(deliveries, publish=shared)
     if shared and not handed.publishing:
         layer_publisher.submit(deliveries)
-    handed.wait(LOCAL_FAN_OUT_WAIT_SECONDS)
+    if in_a_thread_of_its_own():
+        handed.wait(LOCAL_FAN_OUT_WAIT_SECONDS)
+
+
+def in_a_thread_of_its_own() -> bool:
+    """Whether this sync code runs under a ``ThreadSensitiveContext`` (Django's ASGI handlers
+    give each request one, with a thread of its own), rather than in the thread that all other
+    thread-sensitive sync code shares."""
+    return SyncToAsync.thread_sensitive_context.get(None) is not None

@@ -4,14 +4,19 @@ one publish on the channel layer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
+from asgiref.sync import ThreadSensitiveContext
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels.testing import HttpCommunicator
+from rest_framework_simplejwt.tokens import AccessToken
 
 from django.db import transaction
 
+from petland.asgi import application
 from realtime import event_log, messages, transport
 from realtime.conf import setting
 from realtime.event_log import Delivery
@@ -49,33 +54,82 @@ async def hub():
     await Hub.stop_running()
 
 
+@pytest.fixture
+def slow_socket(hub):
+    """``slow_socket(seconds)``: a SlowSocket subscribed to the running hub, for this test."""
+    sockets: list[SlowSocket] = []
+
+    def subscribe(seconds: float) -> SlowSocket:
+        socket = SlowSocket(seconds)
+        hub.add(socket)
+        sockets.append(socket)
+        return socket
+
+    yield subscribe
+    for socket in sockets:
+        hub.discard(socket)
+
+
 def pet_seq(pet_id: int) -> int:
     return Event.objects.get(channel="pets", record_id=str(pet_id)).seq
 
 
-async def test_a_write_returns_once_its_own_process_has_sent_its_event(hub, alice, monkeypatch):
+async def write_as_a_request(make, **fields):
+    """``make(**fields)`` in a thread of its own, as the ASGI handler runs a request."""
+    async with ThreadSensitiveContext():
+        return await database_sync_to_async(make)(**fields)
+
+
+async def test_a_write_returns_once_its_own_process_has_sent_its_event(slow_socket, alice, monkeypatch):
     # A bound far above the socket's delay: what is tested is the wait, not the machine's speed.
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
-    socket = SlowSocket(seconds=0.05)
-    hub.add(socket)
+    socket = slow_socket(0.05)
 
-    pet = await database_sync_to_async(PetFactory)(owner=alice)  # commits in another thread
+    pet = await write_as_a_request(PetFactory, owner=alice)
 
     assert socket.received == [await database_sync_to_async(pet_seq)(pet.pk)]
-    hub.discard(socket)
 
 
-async def test_a_stuck_hub_holds_a_write_back_only_briefly(hub, alice):
-    socket = SlowSocket(seconds=2.0)
-    hub.add(socket)
+async def test_an_api_write_is_answered_after_its_own_process_has_sent_its_event(slow_socket, alice, monkeypatch):
+    monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
+    socket = slow_socket(0.05)
+    body = json.dumps({"name": "Luna", "species": "Perro"}).encode()
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode()), (b"authorization", f"Bearer {AccessToken.for_user(alice)}".encode())]
+
+    communicator = HttpCommunicator(application, "POST", "/api/pets/", body=body, headers=headers)
+    response = await communicator.get_response(timeout=10)
+    received_by_then = list(socket.received)
+    await communicator.wait(timeout=10)
+
+    assert response["status"] == 201, response["body"]
+    pet_id = json.loads(response["body"])["id"]
+    assert received_by_then == [await database_sync_to_async(pet_seq)(pet_id)]
+
+
+async def test_a_stuck_hub_holds_a_write_back_only_briefly(slow_socket, alice):
+    socket = slow_socket(2.0)
+
+    started = time.monotonic()
+    await write_as_a_request(PetFactory, owner=alice)
+    took = time.monotonic() - started
+
+    assert took < 1.5, f"the write waited {took:.2f}s for its hub"
+    assert transport.LOCAL_FAN_OUT_WAIT_SECONDS < 1.0
+
+
+async def test_a_write_in_the_shared_sync_thread_does_not_wait_for_the_hub(slow_socket, alice, monkeypatch):
+    # The hub reads the log in that thread (thread-sensitive, like every database_sync_to_async
+    # outside a request): a writer waiting there could hold those reads up.
+    monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
+    socket = slow_socket(2.0)
 
     started = time.monotonic()
     await database_sync_to_async(PetFactory)(owner=alice)
     took = time.monotonic() - started
 
     assert took < 1.5, f"the write waited {took:.2f}s for its hub"
-    assert transport.LOCAL_FAN_OUT_WAIT_SECONDS < 1.0
-    hub.discard(socket)
+    assert socket.received == []  # sent after the write returned
 
 
 def commit_an_event_whose_publish_never_came() -> int:
@@ -85,21 +139,19 @@ def commit_an_event_whose_publish_never_came() -> int:
     return event_log.sequence_pending()[-1].seq
 
 
-async def test_a_hub_fills_a_hole_while_the_writer_after_it_waits_in_the_shared_sync_thread(hub, alice, monkeypatch):
-    # database_sync_to_async runs the write in the one thread that thread-sensitive sync code
-    # shares; the hub reads the hole from the log elsewhere, so neither waits for the other.
+async def test_a_hub_fills_a_hole_while_the_writer_after_it_waits(slow_socket, alice, monkeypatch):
+    # The request's thread waits for the fan-out, which needs the hole read from the log first:
+    # the hub reads it in the shared sync thread, which the waiting writer does not hold.
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
-    socket = SlowSocket(seconds=0)
-    hub.add(socket)
+    socket = slow_socket(0)
     hole = await database_sync_to_async(commit_an_event_whose_publish_never_came)()
 
     started = time.monotonic()
-    pet = await database_sync_to_async(PetFactory)(owner=alice)
+    pet = await write_as_a_request(PetFactory, owner=alice)
     took = time.monotonic() - started
 
-    assert took < 5.0, f"the write waited {took:.1f}s: the hub's read of the hole queued behind it"
+    assert took < 5.0, f"the write waited {took:.1f}s for a hub that could not read the hole"
     assert socket.received[:2] == [hole, await database_sync_to_async(pet_seq)(pet.pk)]
-    hub.discard(socket)
 
 
 async def listen_to_the_group() -> tuple[object, str]:
