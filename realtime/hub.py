@@ -152,9 +152,10 @@ class Hub:
             await hub.stop()
 
     @classmethod
-    def deliver_local(cls, deliveries: Sequence[Delivery], *, publish: bool = False) -> Handover:
+    def deliver_local(cls, deliveries: Sequence[Delivery], *, publish: bool = False, track: bool = False) -> Handover:
         """Hand events committed in this process to its hubs, from any thread. With ``publish``,
-        the first hub also publishes them to the layer for the other processes."""
+        the first hub also publishes them to the layer for the other processes; with ``track``,
+        the handover can be waited on until every hub has fanned them out."""
         handover = Handover()
         with cls._registry_lock:
             hubs = list(cls._by_loop.values())
@@ -169,12 +170,13 @@ class Hub:
             if hub.loop is current:  # already on the hub's loop: nothing to wait for
                 hub._take(list(deliveries), None, to_layer)
             else:
-                done = threading.Event()
+                done = threading.Event() if track else None
                 try:
                     hub.loop.call_soon_threadsafe(hub._take, list(deliveries), done, to_layer)
                 except RuntimeError:  # its loop has closed
                     continue
-                handover._fanned_out.append(done)
+                if done is not None:
+                    handover._fanned_out.append(done)
             handover.publishing |= to_layer
         return handover
 

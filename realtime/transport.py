@@ -129,10 +129,11 @@ def publish(deliveries: Sequence[Delivery]) -> None:
     from realtime.hub import Hub
 
     shared = uses_shared_layer()
-    handed = Hub.deliver_local(deliveries, publish=shared)
+    wait = in_a_thread_of_its_own()
+    handed = Hub.deliver_local(deliveries, publish=shared, track=wait)
     if shared and not handed.publishing:
         layer_publisher.submit(deliveries)
-    if in_a_thread_of_its_own():
+    if wait:
         handed.wait(LOCAL_FAN_OUT_WAIT_SECONDS)
 
 
