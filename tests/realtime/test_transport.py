@@ -196,7 +196,8 @@ async def test_a_publish_cancelled_at_any_moment_ends_so_a_hub_always_stops():
     # socket write in asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands
     # as the write completes (about one stop in seven here): the task published on, for ever.
     publisher = transport.LayerPublisher()
-    batch = [[1, "pets", "realtime_update", "1", [], True, True, '{"type":"realtime_update"}', time.time()]]
+    event = Delivery(1, "pets", "realtime_update", "1", frozenset(), True, True, '{"type":"realtime_update"}', time.time())
+    batch = [event.to_wire()]
 
     async def publish_forever() -> None:
         while True:
@@ -208,3 +209,4 @@ async def test_a_publish_cancelled_at_any_moment_ends_so_a_hub_always_stops():
         task.cancel()
         done, _ = await asyncio.wait([task], timeout=2)
         assert done, f"stop {trial}: the cancelled publish went on"
+        assert task.cancelled(), f"stop {trial}: the publish ended otherwise: {task.exception()!r}"
