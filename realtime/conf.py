@@ -13,6 +13,11 @@ DEFAULTS: dict[str, Any] = {
     "POLL_INTERVAL": 1.0,  # seconds between a server process's checks of the log for missed events
     "MAX_MESSAGE_BYTES": 64 * 1024,
     "MAX_REPLAY": 10_000,  # events a resume may replay before the client is told to resync
+    "REPLAY_PAGE": 500,  # events read from the log at a time during a replay
+    "REPLAY_ROWS_PER_TOKEN": 500,  # a resume costs one message token per this many events of its range
+    "REPLAY_THREADS": 2,  # replays and stored-notification reads at once per server process
+    "MAX_NOTIFICATION_BACKLOG": 100,  # stored, unconfirmed notifications a new socket receives
+    "MAX_SEND_BUFFER": 1024 * 1024,  # bytes a socket may leave unsent (beyond the kernel) before close 4008
     "GROUP": "realtime.events",
     "NOTIFICATION_CHANNEL": "users",
     "LOG_FORMAT": "logfmt",  # or "json": the connection and security log lines

@@ -66,6 +66,25 @@ def direct_writer(send: Any) -> FrameWriter | None:
     return partial(_write, protocol)
 
 
+def unsent_meter(send: Any) -> Callable[[], int] | None:
+    """A function that says how many bytes daphne holds for this socket beyond the kernel's
+    send buffer (what Twisted queued, plus what autobahn queued behind it); None when ``send``
+    is not daphne's. Twisted queues without a bound: this is what a socket that stops reading
+    grows by."""
+    protocol = _daphne_protocol(send)
+    if protocol is None:
+        return None
+    return partial(_unsent, protocol)
+
+
+def _unsent(protocol: Any) -> int:
+    transport = protocol.transport
+    queued = sum(len(data) for data, _sync in protocol.send_queue) if protocol.send_queue else 0
+    if transport is None:
+        return queued
+    return queued + len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
 def release_upgrade_request(send: Any) -> None:
     """Let go of the HTTP request a daphne WebSocket was upgraded from.
 

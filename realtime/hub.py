@@ -22,9 +22,10 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import accounts, event_log, observability, selectors, stats
+from realtime import accounts, event_log, observability, selectors, shutdown, stats
 from realtime.conf import setting
 from realtime.event_log import Delivery
+from realtime.observability import delivery_log
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +40,11 @@ class Subscriber(Protocol):
 
     def push_now(self, deliveries: list[Delivery]) -> bool: ...
 
-    async def push(self, deliveries: list[Delivery]) -> None: ...
+    def push(self, deliveries: list[Delivery]) -> None: ...  # queues: never waits on the client
 
     async def revalidate(self, *, is_active: bool, is_staff: bool) -> None: ...
+
+    def shut_down(self) -> None: ...
 
 
 class ChannelIndex:
@@ -129,6 +132,7 @@ class Hub:
         return hub
 
     def _start(self) -> None:
+        shutdown.close_sockets_on_shutdown(self)
         self._tasks = [
             self.loop.create_task(self._subscribe(), name="realtime-hub-subscribe"),
             self.loop.create_task(self._dispatch_forever(), name="realtime-hub-dispatch"),
@@ -218,6 +222,16 @@ class Hub:
         if self.sockets_per_address[remote] >= setting("MAX_SOCKETS_PER_ADDRESS"):
             return f"At most {setting('MAX_SOCKETS_PER_ADDRESS')} open sockets per address."
         return None
+
+    def shut_down(self) -> int:
+        """Close every socket with 1001 (going away); returns how many there were."""
+        subs = [sub for index in self.channels.values() for sub in index.everyone]
+        for sub in subs:
+            try:
+                sub.shut_down()
+            except Exception as error:
+                delivery_log.warning("shutdown_failed", channel=sub.channel, user=sub.user_id, error=repr(error))
+        return len(subs)
 
     def connection_count(self) -> dict[str, int]:
         return {name: len(index.everyone) for name, index in self.channels.items() if index.everyone}
@@ -357,9 +371,12 @@ class Hub:
         for sub, share in per_socket.items():
             try:
                 if not sub.push_now(share):
-                    await sub.push(share)
-            except Exception:
-                logger.exception("realtime hub could not push events %d-%d to a socket", share[0].seq, share[-1].seq)
+                    sub.push(share)
+            except Exception as error:
+                delivery_log.warning(
+                    "push_failed", channel=sub.channel, user=sub.user_id, remote=sub.remote,
+                    events=f"{share[0].seq}-{share[-1].seq}", error=repr(error),
+                )
         now = time.time()
         for delivery, count in zip(deliveries, counts):
             if count:

@@ -26,6 +26,7 @@ class RealtimeUpdate(TypedDict):
 class NotificationMessage(TypedDict):
     type: Literal["notification"]
     notification_type: str
+    notification_id: int  # what ``ack``, ``mark_read`` and /api/notifications/ name it by
     user_id: str
     data: dict[str, Any]
     timestamp: str
@@ -56,12 +57,13 @@ def realtime_update(entity_type: str, action: str, data: Any) -> RealtimeUpdate:
     }
 
 
-def notification(user_id: int | str, notification_type: str, data: Any) -> NotificationMessage:
+def notification(user_id: int | str, notification_type: str, data: Any, *, notification_id: int) -> NotificationMessage:
     if not notification_type or not isinstance(notification_type, str):
         raise ValueError("notification_type must be a non-empty string")
     return {
         "type": "notification",
         "notification_type": notification_type,
+        "notification_id": notification_id,
         "user_id": str(user_id),
         "data": to_json_data(data),
         "timestamp": now_iso(),

@@ -65,6 +65,9 @@ class Notification(models.Model):
     delivered_at = models.DateTimeField(
         null=True, blank=True, help_text="When a socket of the user first received it"
     )
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a client of the user confirmed it (ack); until then every new socket gets it"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -35,13 +35,14 @@ class SyncNotificationService:
     """The calls for sync code: views, admin actions, management commands, a shell."""
 
     def send_notification(self, user_id: int | str, notification_type: str, data: Mapping[str, Any] | None = None) -> int:
+        """Store and send a notification; returns its id (the ``notification_id`` of its frame)."""
         try:
             user_pk = int(user_id)
         except (TypeError, ValueError):
             raise ValueError(f"user_id must be a user id, not {user_id!r}") from None
         if not get_user_model().objects.filter(pk=user_pk).exists():
             raise ValueError(f"There is no user {user_id!r}.")
-        return publishing.record_notification(user_pk, notification_type, data or {}).pk
+        return int(publishing.record_notification(user_pk, notification_type, data or {}).record_id)
 
     def send_success_notification(self, user_id: int | str, success_message: str) -> int:
         return self.send_notification(user_id, "success", {"message": success_message})

@@ -39,6 +39,9 @@ GAPS_FILLED = Counter(
     "Events the channel layer did not bring (dropped over capacity, lost in an outage) and a hub read from the log",
 )
 PUBLISH_FAILURES = Counter("realtime_publish_failures_total", "Batches the channel layer refused")
+SLOW_CONSUMERS = Counter(
+    "realtime_slow_consumers_closed_total", "Sockets closed with 4008 because they stopped reading", ["channel"]
+)
 
 _TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9\-_.]+", re.IGNORECASE)
@@ -77,11 +80,12 @@ def log_connection(event: str, **fields: Any) -> None:
 
 
 class SecurityLog:
-    """Rate-limited ``realtime.security`` lines: at most ``burst`` per key per minute, then one
-    summary line when the minute ends, so a flood cannot fill the disk."""
+    """Rate-limited log lines (``realtime.security`` unless told otherwise): at most ``burst``
+    per key per minute, then one summary line when the minute ends, so a flood cannot fill the
+    disk."""
 
-    def __init__(self, burst: int = 10, window: float = 60.0) -> None:
-        self.burst, self.window = burst, window
+    def __init__(self, burst: int = 10, window: float = 60.0, logger: logging.Logger = security_logger) -> None:
+        self.burst, self.window, self.logger = burst, window, logger
         self._counts: dict[str, tuple[float, int]] = {}
 
     def warning(self, kind: str, **fields: Any) -> None:
@@ -90,14 +94,17 @@ class SecurityLog:
         started, count = self._counts.get(key, (now, 0))
         if now - started > self.window:
             if count > self.burst:
-                security_logger.warning(format_fields({"event": "suppressed", "kind": kind, "count": count - self.burst}))
+                self.logger.warning(format_fields({"event": "suppressed", "kind": kind, "count": count - self.burst}))
             started, count = now, 0
         count += 1
         self._counts[key] = (started, count)
         if len(self._counts) > 10_000:
             self._counts.clear()
         if count <= self.burst:
-            security_logger.warning(format_fields({"event": kind, **fields}))
+            self.logger.warning(format_fields({"event": kind, **fields}))
 
 
 security_log = SecurityLog()
+# Sockets that fail while being written to (a peer gone mid-send): a few lines a minute, not a
+# traceback per batch.
+delivery_log = SecurityLog(burst=3, logger=logging.getLogger("realtime.delivery"))

@@ -69,8 +69,10 @@ def record_update(publication: Publication, action: str, data: Mapping[str, Any]
 
 def record_notification(user_id: int | str, notification_type: str, data: Mapping[str, Any]) -> Event:
     """A notification for one user: kept as a Notification row and sent on their channel."""
-    payload = messages.notification(user_id, notification_type, data)
+    # Built (and so validated) before anything is stored; the id is the row's, known once it is.
+    payload = messages.notification(user_id, notification_type, data, notification_id=0)
     notification = Notification.objects.create(user_id=int(user_id), type=notification_type, data=payload["data"])
+    payload["notification_id"] = notification.pk
     event = event_log.append(
         channel=setting("NOTIFICATION_CHANNEL"),
         payload=dict(payload),

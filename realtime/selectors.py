@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models
-from django.db.models import Min, QuerySet
+from django.db import connection, models
+from django.db.models import BooleanField, Min, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from realtime.conf import setting
 from realtime.event_log import Delivery
 from realtime.models import Event, EventCounter, Notification
 
@@ -30,30 +32,58 @@ def deliveries_between(after: int, upto: int | None = None, *, channel: str | No
     return [Delivery.from_event(e) for e in events.order_by("seq")]
 
 
-@dataclass(frozen=True)
-class Replay:
-    resync_required: bool
-    deliveries: list[Delivery]
+def visible_to(user_id: int | None, is_staff: bool) -> Q:
+    """The events a user may see, as a filter the database applies: public ones, those shown to
+    staff when they are staff, and those naming them in their audience. The one visibility rule;
+    ``Delivery.visible_to`` is the same rule for an event already in memory."""
+    visible = Q(public=True)
+    if is_staff:
+        visible |= Q(staff_visible=True)
+    if user_id is not None:
+        visible |= _audience_includes(int(user_id))
+    return visible
 
 
-def replay(
-    *, channel: str, after: int, upto: int, user_id: int | None, is_staff: bool, limit: int
-) -> Replay:
-    """What a client resuming after event ``after`` missed on ``channel`` up to ``upto``,
-    limited to what it may see. When part of that range was pruned, or it is longer than
-    ``limit``, the client must reload its state instead (``resync_required``)."""
+def _audience_includes(user_id: int) -> Q:
+    if connection.features.supports_json_field_contains:
+        return Q(audience__contains=[user_id])
+    # SQLite has no JSON containment; json_each reads the audience list in SQL all the same.
+    table = connection.ops.quote_name(Event._meta.db_table)
+    member = RawSQL(f"EXISTS (SELECT 1 FROM json_each({table}.audience) WHERE json_each.value = %s)", [user_id],
+                    output_field=BooleanField())
+    return Q(member)
+
+
+def replay_needs_resync(*, channel: str, after: int, upto: int, user_id: int | None, is_staff: bool, limit: int) -> bool:
+    """Whether a client resuming after event ``after`` must reload its state instead: ``after``
+    is a number this log never handed out, part of the range was pruned, or more than ``limit``
+    events it may see lie between ``after`` and ``upto``."""
     if after < 0 or after > last_seq():
-        return Replay(True, [])  # a number this log never handed out: the client's state is foreign
+        return True  # a number this log never handed out: the client's state is foreign
     if after >= upto:
-        return Replay(False, [])
+        return False
     oldest_kept = Event.objects.filter(seq__isnull=False).aggregate(m=Min("seq"))["m"]
     if oldest_kept is None or after + 1 < oldest_kept:
-        return Replay(True, [])
-    rows = list(Event.objects.filter(channel=channel, seq__gt=after, seq__lte=upto).order_by("seq")[: limit + 1])
-    if len(rows) > limit:
-        return Replay(True, [])
-    deliveries = [Delivery.from_event(e) for e in rows]
-    return Replay(False, [d for d in deliveries if d.visible_to(user_id, is_staff)])
+        return True
+    return _visible_range(channel, after, upto, user_id, is_staff)[limit : limit + 1].exists()
+
+
+def replay_page(
+    *, channel: str, after: int, upto: int, user_id: int | None, is_staff: bool, limit: int,
+    skip_notifications: Collection[str] = (),
+) -> list[Delivery]:
+    """The oldest ``limit`` events on ``channel`` with ``after < seq <= upto`` that the user may
+    see, filtered in SQL (a user who may see none of 10,000 events reads no row of them),
+    less the notifications ``skip_notifications`` (ids the socket already had)."""
+    events = _visible_range(channel, after, upto, user_id, is_staff)
+    if skip_notifications:
+        events = events.exclude(type=Event.Type.NOTIFICATION, record_id__in=list(skip_notifications))
+    return [Delivery.from_event(e) for e in events[:limit]]
+
+
+def _visible_range(channel: str, after: int, upto: int, user_id: int | None, is_staff: bool) -> QuerySet[Event]:
+    events = Event.objects.filter(channel=channel, seq__gt=after, seq__lte=upto)
+    return events.filter(visible_to(user_id, is_staff)).order_by("seq")
 
 
 def has_stale_unnumbered(older_than_seconds: float) -> bool:
@@ -61,13 +91,17 @@ def has_stale_unnumbered(older_than_seconds: float) -> bool:
     return Event.objects.filter(seq__isnull=True, created_at__lt=cutoff).exists()
 
 
-def undelivered_notifications(user_id: int, upto: int) -> list[Delivery]:
-    """The user's unread notifications that no socket of theirs has received yet, oldest first."""
-    ids = Notification.objects.filter(user_id=user_id, read_at__isnull=True, delivered_at__isnull=True).values_list("pk", flat=True)
+def unconfirmed_notifications(user_id: int, upto: int, limit: int) -> list[Delivery]:
+    """The user's stored notifications that no client of theirs has confirmed (``ack``) or
+    read, numbered up to ``upto``: the newest ``limit`` of them, oldest first."""
+    ids = Notification.objects.filter(
+        user_id=user_id, read_at__isnull=True, acknowledged_at__isnull=True
+    ).values_list("pk", flat=True)
     events = Event.objects.filter(
-        type=Event.Type.NOTIFICATION, record_id__in=[str(i) for i in ids], seq__isnull=False, seq__lte=upto
-    ).order_by("seq")
-    return [Delivery.from_event(e) for e in events]
+        channel=setting("NOTIFICATION_CHANNEL"), type=Event.Type.NOTIFICATION,
+        record_id__in=[str(i) for i in ids], seq__isnull=False, seq__lte=upto,
+    ).order_by("-seq")[:limit]
+    return [Delivery.from_event(e) for e in reversed(events)]
 
 
 def notifications_of(user_id: int) -> QuerySet[Notification]:
@@ -83,13 +117,8 @@ def account_status(user_ids: set[int]) -> dict[int, tuple[bool, bool]]:
 def recent_messages(channel: str, *, upto: int, limit: int, user_id: int | None, is_staff: bool) -> list[dict]:
     """The client messages of a channel's newest events up to ``upto`` that the user may see,
     oldest first (a page's initial state before its socket takes over)."""
-    rows = Event.objects.filter(channel=channel, seq__isnull=False, seq__lte=upto).order_by("-seq")[: limit * 3]
-    visible = [
-        {**event.payload, "event_id": event.seq}
-        for event in rows
-        if Delivery.from_event(event).visible_to(user_id, is_staff)
-    ][:limit]
-    return visible[::-1]
+    rows = Event.objects.filter(channel=channel, seq__isnull=False, seq__lte=upto).filter(visible_to(user_id, is_staff))
+    return [{**event.payload, "event_id": event.seq} for event in reversed(rows.order_by("-seq")[:limit])]
 
 
 def pks_referring_to(instance: models.Model, field: models.ForeignKey) -> list[Any]:

@@ -21,6 +21,15 @@ def notifications_mark_read(*, user_id: int, ids: Iterable[int] | None = None) -
     return changed
 
 
+def notifications_acknowledge(*, user_id: int, ids: Iterable[int]) -> list[int]:
+    """Record that a client of the user has the notifications ``ids`` (an ``ack``): new sockets
+    stop receiving them. Returns the ids that changed; other users' ids are ignored."""
+    pending = Notification.objects.filter(user_id=user_id, pk__in=list(ids), acknowledged_at__isnull=True)
+    changed = sorted(pending.values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=changed).update(acknowledged_at=timezone.now())
+    return changed
+
+
 def notifications_mark_delivered(*, ids: Iterable[int]) -> None:
     Notification.objects.filter(pk__in=list(ids), delivered_at__isnull=True).update(delivered_at=timezone.now())
 

@@ -143,3 +143,26 @@ def test_the_heartbeat_finds_a_server_that_stopped_answering(server, page, alice
     assert len(page.sockets) >= 2
     create_pet(server, alice, "Alive")
     expect(page.locator("#events li").first).to_contain_text('"name":"Alive"')
+
+
+def test_stored_notifications_reach_the_page_once_and_are_acknowledged(server, page, alice):
+    from realtime.models import Notification
+    from realtime.notifications import notification_service
+
+    ids = [notification_service.sync.send_success_notification(alice.pk, f"while away {i}") for i in (1, 2)]
+    page.goto(f"{server.http}/realtime/example/?channel=users")
+    page.fill("#username", alice.username)
+    page.fill("#password", PASSWORD)
+    page.click("#connect")
+    expect(page.locator("#state")).to_have_text("open")
+
+    # They come with event ids older than connection_established's, and are shown all the same.
+    expect(page.locator("#notifications li")).to_have_count(2)
+    deadline = time.monotonic() + 5
+    while Notification.objects.filter(pk__in=ids, acknowledged_at__isnull=True).exists():
+        assert time.monotonic() < deadline, "the client did not acknowledge them"
+        time.sleep(0.1)
+    page.click("#reconnect")
+    expect(page.locator("#state")).to_have_text("open")
+    page.wait_for_timeout(300)
+    expect(page.locator("#notifications li")).to_have_count(2)  # once each, whatever comes again

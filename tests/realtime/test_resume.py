@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
 
-from realtime import event_log, messages
+from realtime import event_log, messages, services
 from realtime.models import Event, Notification
 from realtime.notifications import notification_service
 from tests.factories import PetFactory
@@ -125,16 +125,53 @@ async def test_lost_message_in_the_middle_is_filled_before_the_next_is_delivered
 
 
 class TestStoredNotifications:
-    async def test_offline_user_gets_unread_notifications_first_and_only_once(self, open_socket, alice):
-        await notification_service.send_success_notification(user_id=alice.pk, success_message="while away")
+    async def test_offline_user_gets_stored_notifications_first_on_every_socket_until_she_acks(self, open_socket, alice):
+        stored = await notification_service.send_success_notification(user_id=alice.pk, success_message="while away")
         socket, ready = await open_socket("users", alice)
         waiting = await socket.receive()
         assert waiting["type"] == "notification" and waiting["data"] == {"message": "while away"}
+        assert waiting["notification_id"] == stored
         assert waiting["event_id"] <= ready["last_event_id"]
-        await socket.close()
+        await socket.close()  # gone before confirming it: the next socket gets it again
 
         again, _ = await open_socket("users", alice)
-        assert await again.nothing_more()
+        assert (await again.receive())["notification_id"] == stored
+        await again.send({"type": "ack", "ids": [stored]})
+        assert await again.nothing_more()  # an ack is not answered
+        await again.close()
+
+        confirmed, _ = await open_socket("users", alice)
+        assert await confirmed.nothing_more()
+
+    async def test_a_stored_notification_comes_with_a_resume_too(self, open_socket, alice):
+        stored = await notification_service.send_success_notification(user_id=alice.pk, success_message="while away")
+        newest = await database_sync_to_async(lambda: Event.objects.order_by("-seq").first().seq)()
+        socket, _ = await open_socket("users", alice, query=f"last_event_id={newest}")
+        assert (await socket.receive())["notification_id"] == stored
+
+    async def test_a_notification_read_elsewhere_is_not_sent_again(self, open_socket, alice):
+        stored = await notification_service.send_success_notification(user_id=alice.pk, success_message="seen")
+        await database_sync_to_async(services.notifications_mark_read)(user_id=alice.pk, ids=[stored])
+        socket, _ = await open_socket("users", alice)
+        assert await socket.nothing_more()
+
+    async def test_a_live_notification_names_its_notification_id(self, open_socket, alice):
+        socket, _ = await open_socket("users", alice)
+        sent = await notification_service.send_success_notification(user_id=alice.pk, success_message="now")
+        assert (await socket.receive_type("notification"))["notification_id"] == sent
+
+    async def test_acks_of_another_users_notifications_change_nothing(self, open_socket, alice, bob):
+        bobs = await notification_service.send_success_notification(user_id=bob.pk, success_message="bob's")
+        socket, _ = await open_socket("users", alice)
+        await socket.send({"type": "ack", "ids": [bobs]})
+        await socket.send({"type": "ping"})
+        assert (await socket.receive())["type"] == "pong"
+        assert await database_sync_to_async(lambda: Notification.objects.get(pk=bobs).acknowledged_at)() is None
+
+    async def test_an_ack_with_bad_ids_is_invalid(self, open_socket, alice):
+        socket, _ = await open_socket("users", alice)
+        await socket.send({"type": "ack", "ids": ["seven"]})
+        assert (await socket.receive())["code"] == "invalid_message"
 
     async def test_mark_read_on_the_socket(self, open_socket, alice, bob):
         socket, _ = await open_socket("users", alice)

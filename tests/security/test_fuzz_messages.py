@@ -78,11 +78,11 @@ json_values = st.recursive(
 # that str.isdigit() accepts but int() does not ("²", "፯").
 numeric_ids = st.integers() | st.text(st.characters(categories=["Nd", "No"]), min_size=1, max_size=20)
 record_ids = st.lists(numeric_ids | st.text(max_size=70) | st.booleans() | st.none(), max_size=12)
-known_types = st.sampled_from(["ping", "subscribe", "unsubscribe", "resume", "mark_read"])
+known_types = st.sampled_from(["ping", "subscribe", "unsubscribe", "resume", "mark_read", "ack"])
 well_formed = st.one_of(
     st.just({"type": "ping"}),
     st.fixed_dictionaries({
-        "type": st.sampled_from(["subscribe", "unsubscribe", "mark_read"]),
+        "type": st.sampled_from(["subscribe", "unsubscribe", "mark_read", "ack"]),
         "ids": st.lists(numeric_ids | st.text(min_size=1, max_size=64), max_size=60),
     }),
     st.fixed_dictionaries({"type": st.just("resume"), "last_event_id": st.integers(0, 2**63 - 1)}),
@@ -111,6 +111,12 @@ def _valid_ids(value: Any) -> bool:
     )
 
 
+def _notification_id(value: Any) -> bool:
+    """A notification id as the protocol takes it: ASCII digits ("٠" is a digit to str.isdigit()), below 2**63."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and int(text) < 2**63
+
+
 def expected_reply(frame: str, *, notifications: bool) -> str:
     """The type of the one frame the server answers ``frame`` with (or RESUME), from the protocol."""
     try:
@@ -127,9 +133,12 @@ def expected_reply(frame: str, *, notifications: bool) -> str:
     if kind == "resume":
         after = message.get("last_event_id")
         return RESUME if isinstance(after, int) and not isinstance(after, bool) and after >= 0 else "error"
+    if kind == "ack" and notifications:
+        ids = message.get("ids")
+        return "silence" if _valid_ids(ids) and all(_notification_id(i) for i in ids) else "error"
     if kind == "mark_read" and notifications:
         ids = message.get("ids")
-        return "marked_read" if _valid_ids(ids) and all(str(i).isdigit() for i in ids) else "error"
+        return "marked_read" if _valid_ids(ids) and all(_notification_id(i) for i in ids) else "error"
     return "error"
 
 
@@ -143,6 +152,9 @@ def check_exchange(socket: SyncSocket, frame: str, *, notifications: bool) -> No
         return
     for reply in replies:
         assert isinstance(reply, dict) and reply.get("type") in REPLY_TYPES, reply
+    if expected == "silence":  # an ack is not answered
+        assert replies == [], (frame, replies)
+        return
     if expected == RESUME:
         assert {r["type"] for r in replies} <= {"realtime_update", "notification", "resync_required"}, replies
         return

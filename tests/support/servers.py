@@ -81,9 +81,12 @@ class Daphne:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "petland.asgi:application"]
+
     def start(self) -> Daphne:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "petland.asgi:application"],
+            self.command(),
             cwd=ROOT,
             env=child_env(**self.env),
             stdout=subprocess.PIPE,
@@ -117,6 +120,16 @@ class Daphne:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Uvicorn(Daphne):
+    """The same application under uvicorn (sans-I/O websockets, as the benchmark runs it)."""
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "petland.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+            "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning",
+        ]
 
 
 class RedisServer:

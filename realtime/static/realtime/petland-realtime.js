@@ -51,7 +51,9 @@ export class RealtimeChannel {
    * @param {number} [options.lastEventId]  resume after this event id on the first connect.
    * @param {boolean} [options.autoConnect=true]
    * @param {function(object)} [options.onUpdate]  each realtime_update message
-   * @param {function(object)} [options.onNotification]  each notification message
+   * @param {function(object)} [options.onNotification]  each notification message, once per
+   *        notification_id (stored ones come again on every new socket until acknowledged:
+   *        the client acknowledges each one after this callback returns)
    * @param {function(string, object)} [options.onStateChange]  (state, detail)
    * @param {function(object)} [options.onResync]  the server cannot replay what was missed: reload over REST
    * @param {function(object)} [options.onOpen]  the connection_established message
@@ -67,8 +69,10 @@ export class RealtimeChannel {
     this.attempts = 0; // failed attempts since the connection was last open
     this.userId = null;
     this._subscribed = null; // ids of a subscribe, re-sent after each reconnect
+    this._notified = new Set(); // notification_ids already handed to onNotification
+    this._unacked = new Set(); // ... and not yet acknowledged to the server
     this._socket = null;
-    this._timers = { reconnect: null, ping: null, pong: null, connect: null };
+    this._timers = { reconnect: null, ping: null, pong: null, connect: null, ack: null };
     this._generation = 0; // sockets of older generations are ignored
     this._closedByPage = false;
     this._onOnline = () => this._retryIfFailed("online");
@@ -187,6 +191,15 @@ export class RealtimeChannel {
     clearTimeout(this._timers.pong); // any message proves the connection alive
     this._timers.pong = null;
     const o = this.options;
+    if (message.type === "notification" && Number.isInteger(message.notification_id)) {
+      // Stored notifications come first on every new socket with their own, older event ids,
+      // until acknowledged: they are deduplicated by notification_id, never by event_id.
+      if (Number.isInteger(message.event_id) && message.event_id > (this.lastEventId ?? -1)) {
+        this.lastEventId = message.event_id;
+      }
+      this._notify(message);
+      return;
+    }
     if (Number.isInteger(message.event_id)) {
       if (this.lastEventId !== null && message.event_id <= this.lastEventId) return; // a duplicate
       this.lastEventId = message.event_id;
@@ -207,9 +220,6 @@ export class RealtimeChannel {
       case "realtime_update":
         call(o.onUpdate, message);
         break;
-      case "notification":
-        call(o.onNotification, message);
-        break;
       case "resync_required":
         if (Number.isInteger(message.last_event_id)) this.lastEventId = message.last_event_id;
         call(o.onResync, message);
@@ -221,6 +231,26 @@ export class RealtimeChannel {
         break; // pong, subscriptions, and types added later
     }
     call(o.onMessage, message);
+  }
+
+  _notify(message) {
+    const id = message.notification_id;
+    if (!this._notified.has(id)) {
+      this._notified.add(id);
+      if (this._notified.size > 1000) this._notified.delete(this._notified.values().next().value);
+      call(this.options.onNotification, message);
+      call(this.options.onMessage, message);
+    }
+    // Acknowledged together, in one message a moment later (a backlog of 100 would otherwise
+    // spend the socket's message budget): the server sends them to no new socket after this.
+    this._unacked.add(id);
+    if (this._timers.ack === null) {
+      this._timers.ack = setTimeout(() => {
+        this._timers.ack = null;
+        const ids = [...this._unacked].slice(0, 1000);
+        if (ids.length && this.send({ type: "ack", ids })) ids.forEach((each) => this._unacked.delete(each));
+      }, 50);
+    }
   }
 
   // --- heartbeat ------------------------------------------------------------------------
