@@ -27,6 +27,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from realtime import fastpath, log_reads, messages, observability, selectors, services
 from realtime.auth import query_param
+from realtime.buckets import refill
 from realtime.client_messages import InvalidMessage, is_number, notification_ids, parse, record_ids, sorted_ids
 from realtime.client_messages import event_id as resume_event_id
 from realtime.conf import setting
@@ -359,13 +360,16 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self.replayed_from = min(self.replayed_from, after)
 
     def _charge_replay(self, after: int, upto: int) -> bool:
-        """A replay costs the socket's message budget by the events it may read: one token per
-        ``REPLAY_ROWS_PER_TOKEN`` of its range. Over budget: rate limited, as for messages."""
+        """A replay costs the socket's message budget by the events it may read, one token per
+        ``REPLAY_ROWS_PER_TOKEN`` of its range, and as much of its user's replay budget on this
+        process (shared by their sockets). Over either: rate limited, as for messages."""
         cost = max(0, upto - after) // setting("REPLAY_ROWS_PER_TOKEN")
-        if cost and not self._take_token(cost):
-            self._rate_limited()
-            return False
-        return True
+        if not cost:
+            return True
+        if self._take_token(cost) and self.hub is not None and self.hub.take_replay_budget(self.user_id, self.remote, cost):
+            return True
+        self._rate_limited()
+        return False
 
     async def _replay(self, *, after: int, upto: int) -> None:
         if not await self._must_resync(after, upto):
@@ -435,7 +439,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         now = time.monotonic()
         rate, burst = setting("MESSAGES_PER_SECOND"), setting("MESSAGE_BURST")
         tokens, last = getattr(self, "_bucket", (float(burst), now))
-        tokens = min(float(burst), tokens + (now - last) * rate)
+        tokens = refill(tokens, last, now, rate, burst)
         if tokens < cost:
             self._bucket = (tokens, now)
             return False

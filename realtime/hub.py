@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from realtime import accounts, event_log, observability, selectors, shutdown, stats
+from realtime.buckets import Buckets
 from realtime.conf import setting
 from realtime.event_log import Delivery
 from realtime.observability import delivery_log
@@ -117,6 +118,7 @@ class Hub:
         self.gaps_filled = 0
         self.sockets_per_user: Counter[int] = Counter()
         self.sockets_per_address: Counter[str] = Counter()
+        self._replay_budgets = Buckets()
 
     # --- lifecycle ------------------------------------------------------------------------
     @classmethod
@@ -222,6 +224,13 @@ class Hub:
         if self.sockets_per_address[remote] >= setting("MAX_SOCKETS_PER_ADDRESS"):
             return f"At most {setting('MAX_SOCKETS_PER_ADDRESS')} open sockets per address."
         return None
+
+    def take_replay_budget(self, user_id: int | None, remote: str, cost: int) -> bool:
+        """Replays are the costly reads: all the sockets of one user (or of one address, when
+        anonymous) on this process share one budget for them, so that reconnecting does not
+        buy a fresh one. The same rate and burst as a socket's messages."""
+        key = ("user", user_id) if user_id is not None else ("address", remote)
+        return self._replay_budgets.take(key, cost, rate=setting("MESSAGES_PER_SECOND"), burst=setting("MESSAGE_BURST"))
 
     def shut_down(self) -> int:
         """Close every socket with 1001 (going away); returns how many there were."""

@@ -65,6 +65,8 @@ def replay_needs_resync(*, channel: str, after: int, upto: int, user_id: int | N
     oldest_kept = Event.objects.filter(seq__isnull=False).aggregate(m=Min("seq"))["m"]
     if oldest_kept is None or after + 1 < oldest_kept:
         return True
+    if upto - after <= limit:
+        return False  # fewer ids than the limit in the range: no need to count what it holds
     return _visible_range(channel, after, upto, user_id, is_staff)[limit : limit + 1].exists()
 
 

@@ -112,6 +112,17 @@ class TestReplaysOverSockets:
         socket, _ = await open_socket("pets", alice, query=f"last_event_id={seqs[0] - 1}")
         assert (await socket.receive())["code"] == "rate_limited"
 
+    async def test_a_users_sockets_share_one_replay_budget_so_reconnecting_buys_none(self, open_socket, alice, bob, settings):
+        settings.REALTIME = {**settings.REALTIME, "MESSAGE_BURST": 10, "MESSAGES_PER_SECOND": 0.1, "REPLAY_ROWS_PER_TOKEN": 100}
+        seqs = await database_sync_to_async(log_pet_updates)(600, audience=[alice.pk])
+        query = f"last_event_id={seqs[0] - 1}"  # 600 ids: 6 tokens of a budget of 10
+        first, _ = await open_socket("pets", bob, query=query)
+        assert await first.nothing_more()  # replayed (nothing of it is his)
+        second, _ = await open_socket("pets", bob, query=query)
+        assert (await second.receive())["code"] == "rate_limited"  # a new socket, the same budget
+        hers, _ = await open_socket("pets", alice, query=query)
+        assert len(await receive_updates(hers, 600)) == 600  # another user's budget is her own
+
     async def test_a_late_resume_never_sends_older_events_after_newer_ones(self, open_socket, alice):
         await create_pet(owner=alice, name="a")
         after = await database_sync_to_async(lambda: Event.objects.get(channel="pets").seq)()
