@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 
 from petland.activity import acting_as
-from petland.models import Invoice, Reservation
+from petland.models import Invoice, InvoiceCounter, Reservation
 
 M = TypeVar("M", bound=models.Model)
 
@@ -50,46 +51,68 @@ def reservation_set_status(*, reservation: Reservation, status: str, actor: Any)
     return record_update(reservation, actor=actor, status=status)
 
 
-def invoice_next_number() -> str:
-    """The year's next ``INV-<year>-<sequence>``. Numbers typed by hand that do not end in a
-    sequence (``INV-2026-CREDIT``) are not part of it."""
-    year = timezone.now().year
+INVOICE_NUMBER_IS_THE_SERVERS = "Invoice numbers are given by the server."
+
+# Numbers stored before the counter existed are read once, when a year's counter is made, and
+# only if their sequence is one the counter could have given: a hand-typed INV-<year>- plus 23
+# nines is not taken for the last number of the year.
+LEGACY_SEQUENCE_DIGITS = (6, 9)
+
+
+def _invoice_number(year: int, sequence: int) -> str:
+    return f"INV-{year}-{sequence:06d}"
+
+
+def _legacy_last_sequence(year: int) -> int:
     prefix = f"INV-{year}-"
+    shortest, longest = LEGACY_SEQUENCE_DIGITS
     last = (
-        Invoice.objects.filter(number__regex=rf"^{re.escape(prefix)}[0-9]+$")
+        Invoice.objects.filter(number__regex=rf"^{re.escape(prefix)}[0-9]{{{shortest},{longest}}}$")
         .order_by(Length("number").desc(), "-number")
         .values_list("number", flat=True)
         .first()
     )
-    sequence = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{sequence:06d}"
+    return int(last.removeprefix(prefix)) if last else 0
 
 
-INVOICE_NUMBER_ATTEMPTS = 5
+def _invoice_sequence_next(year: int) -> int:
+    """The year's next sequence number, its counter row locked until the caller's transaction
+    ends: a concurrent creation waits for it, then takes the following number."""
+    while True:
+        if InvoiceCounter.objects.filter(year=year).update(last=F("last") + 1):
+            return InvoiceCounter.objects.values_list("last", flat=True).get(year=year)
+        try:
+            with transaction.atomic():  # a savepoint: losing the race to make the row undoes only this
+                return InvoiceCounter.objects.create(year=year, last=_legacy_last_sequence(year) + 1).last
+        except IntegrityError:
+            continue  # another transaction made the year's counter first: take a number from it
+
+
+def invoice_number_assign() -> str:
+    """The year's next ``INV-<year>-<sequence>``, from the year's counter. Must run inside the
+    transaction that saves the invoice. A number an invoice already holds (typed by hand before
+    numbers were the server's) is passed over."""
+    year = timezone.now().year
+    while True:
+        number = _invoice_number(year, _invoice_sequence_next(year))
+        if not Invoice.objects.filter(number=number).exists():
+            return number
 
 
 @transaction.atomic
 def invoice_create(*, actor: Any, **fields: Any) -> Invoice:
-    """An invoice; without a ``number``, the year's next one. Two invoices created at the same
-    moment can both be given the same next number: the one that loses the race takes the
-    following number instead of failing (a number typed by hand is never changed)."""
+    """An invoice, numbered by the server: the year's next number. Nobody, staff included,
+    chooses a number, so that nobody can take or break another customer's."""
+    if "number" in fields:
+        raise ValidationError({"number": INVOICE_NUMBER_IS_THE_SERVERS})
     if fields.get("status") == Invoice.Status.ISSUED and not fields.get("issued_at"):
         fields["issued_at"] = timezone.now()
-    if "number" in fields:  # given, even blank: validated as given
-        return record_create(Invoice, actor=actor, **fields)
-    attempt = 1
-    while True:
-        number = invoice_next_number()
-        try:
-            with transaction.atomic():  # a savepoint: a lost race undoes only this attempt
-                return record_create(Invoice, actor=actor, **{**fields, "number": number})
-        except (IntegrityError, ValidationError):
-            if attempt == INVOICE_NUMBER_ATTEMPTS or not Invoice.objects.filter(number=number).exists():
-                raise  # not the number (or still losing): the caller sees the error
-        attempt += 1
+    return record_create(Invoice, actor=actor, number=invoice_number_assign(), **fields)
 
 
 def invoice_update(invoice: Invoice, *, actor: Any, **fields: Any) -> Invoice:
+    if "number" in fields and fields["number"] != invoice.number:
+        raise ValidationError({"number": INVOICE_NUMBER_IS_THE_SERVERS})
     if fields.get("status") == Invoice.Status.ISSUED and not (fields.get("issued_at") or invoice.issued_at):
         fields["issued_at"] = timezone.now()
     return record_update(invoice, actor=actor, **fields)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from petland import models, selectors
+from petland import models, selectors, services
 from realtime import rows
 
 
@@ -113,11 +113,19 @@ class InvoiceSerializer(ModelSerializer):
         help_text="Staff name the customer; a customer's invoices are their own.",
     )
     reservation = RecordField(queryset=models.Reservation.objects.all(), required=False, allow_null=True)
-    number = serializers.CharField(required=False, max_length=32, help_text="Given automatically when left out.")
+    number = serializers.CharField(read_only=True, help_text="Given by the server: INV-<year>-<sequence>.")
 
     class Meta:
         model = models.Invoice
         fields = ["id", "user", "reservation", "number", "total", "status", "issued_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A number sent is refused aloud rather than dropped, so that nobody believes it was kept
+        # (the same invoice's own number, sent back unchanged in a PUT, is fine).
+        given = self.initial_data.get("number", None) if hasattr(self.initial_data, "get") else None
+        if given is not None and (self.instance is None or given != self.instance.number):
+            raise serializers.ValidationError({"number": [services.INVOICE_NUMBER_IS_THE_SERVERS]})
+        return attrs
 
 
 class MedicalRecordSerializer(ModelSerializer):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -405,15 +406,31 @@ def test_a_change_that_breaks_a_rule_changes_nothing(world, alice_api):
     assert (reservation.status, reservation.checkout_date) == ("pending", checkout)
 
 
-def test_an_invoice_number_already_taken_is_refused(world, staff_api):
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_invoice_numbers_are_the_servers_staff_cannot_choose_one(world, staff_api, method):
+    invoice = world.owned["invoices"]["alice"]
     taken = world.owned["invoices"]["bob"].number
+    url = "/api/invoices/" if method == "post" else f"/api/invoices/{invoice.pk}/"
+    before = models.Invoice.objects.count()
 
-    response = staff_api.post("/api/invoices/", {"user": world.alice.pk, "number": taken, "total": "5.00"},
-                              format="json")
+    response = getattr(staff_api, method)(url, {"user": world.alice.pk, "number": taken, "total": "5.00"},
+                                          format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["number"]
-    assert models.Invoice.objects.filter(number=taken).count() == 1
+    assert response.json() == {"number": ["Invoice numbers are given by the server."]}  # and no one else's
+    assert models.Invoice.objects.count() == before
+    invoice.refresh_from_db()
+    assert (invoice.number, invoice.total) != (taken, Decimal("5.00"))
+
+
+def test_staff_get_the_years_next_invoice_number(world, staff_api):
+    year = timezone.now().year
+    models.Invoice.objects.filter(pk=world.owned["invoices"]["bob"].pk).update(number=f"INV-{year}-{'9' * 23}")
+
+    response = staff_api.post("/api/invoices/", {"user": world.alice.pk, "total": "5.00"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["number"] == f"INV-{year}-000001"
 
 
 def test_missing_required_fields_are_named(alice_api):

@@ -240,6 +240,78 @@ def test_two_invoices_created_at_the_same_moment_both_get_a_number_of_their_own(
     assert Invoice.objects.count() == 2
 
 
+def test_a_number_stored_past_the_counters_reach_does_not_break_numbering(alice):
+    """INV-<year>- plus 23 nines (32 characters, typed by a customer when clients could choose)
+    once made every later number 33 characters long and every creation fail."""
+    year = timezone.now().year
+    InvoiceFactory(user=alice, number=f"INV-{year}-{'9' * 23}")
+
+    first = services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
+    second = services.invoice_create(actor=None, user=alice, total=Decimal("20.00"))
+
+    assert (first.number, second.number) == (f"INV-{year}-000001", f"INV-{year}-000002")
+
+
+def test_a_years_counter_starts_after_the_numbers_given_before_it_existed(alice):
+    year = timezone.now().year
+    InvoiceFactory(user=alice, number=f"INV-{year}-000041")
+    InvoiceFactory(user=alice, number=f"INV-{year}-CREDIT-NOTE")
+
+    assert services.invoice_create(actor=None, user=alice, total=Decimal("10.00")).number == f"INV-{year}-000042"
+
+
+def test_a_number_already_held_is_passed_over(alice):
+    year = timezone.now().year
+    services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
+    InvoiceFactory(user=alice, number=f"INV-{year}-000002")  # written past the services, as by a migration
+
+    assert services.invoice_create(actor=None, user=alice, total=Decimal("20.00")).number == f"INV-{year}-000003"
+
+
+@pytest.mark.parametrize("change", [services.invoice_create, None])
+def test_nobody_chooses_an_invoice_number_not_even_the_shell(alice, change):
+    year = timezone.now().year
+    invoice = services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
+
+    with pytest.raises(ValidationError) as caught:
+        if change is None:
+            services.invoice_update(invoice, actor=None, number=f"INV-{year}-000777")
+        else:
+            change(actor=None, user=alice, total=Decimal("1.00"), number=f"INV-{year}-000777")
+
+    assert caught.value.message_dict == {"number": ["Invoice numbers are given by the server."]}
+    invoice.refresh_from_db()
+    assert list(Invoice.objects.values_list("number", flat=True)) == [invoice.number] == [f"INV-{year}-000001"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_invoices_created_at_once_get_sixteen_numbers(alice):
+    """Real threads, each with its own database connection, released together."""
+    year, creators = timezone.now().year, 16
+    start = threading.Barrier(creators, timeout=60)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def create(n: int) -> None:
+        try:
+            start.wait()
+            numbers.append(services.invoice_create(actor=None, user=alice, total=Decimal(n + 1)).number)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(creators)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sorted(numbers) == [f"INV-{year}-{n:06d}" for n in range(1, creators + 1)]
+    assert Invoice.objects.count() == creators
+
+
 def test_issuing_an_invoice_stamps_when_it_was_issued(alice):
     invoice = services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
     assert invoice.issued_at is None
