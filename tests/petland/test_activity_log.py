@@ -74,7 +74,7 @@ def test_a_refused_api_request_logs_nothing(alice, alice_api):
     before = ActivityLog.objects.count()
 
     response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {
-        "status": "confirmed", "checkout_date": reservation.checkin_date.replace(year=2000).isoformat(),
+        "status": "cancelled", "checkout_date": reservation.checkin_date.replace(year=2000).isoformat(),
     }, format="json")
 
     assert response.status_code == 400

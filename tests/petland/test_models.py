@@ -357,3 +357,50 @@ def test_deleting_a_customer_deletes_their_pets_and_reservations(alice, luna, bo
 
     assert not Pet.objects.exists()
     assert not Reservation.objects.exists()
+
+
+# --- who may write what: the services' rules, whoever calls them (API, admin, shell) --------------
+def test_a_customer_cannot_complete_their_payment_even_from_a_shell(alice):
+    payment = PaymentFactory(reservation=ReservationFactory(pet__owner=alice))
+
+    with pytest.raises(services.Forbidden) as caught:
+        services.record_update(payment, actor=alice, status=Payment.Status.COMPLETED)
+
+    assert caught.value.fields == {"status": "Customers cannot change a payment once made."}
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+
+
+def test_a_customer_cannot_zero_their_invoice_nor_delete_their_payment(alice):
+    invoice = InvoiceFactory(user=alice)
+    payment = PaymentFactory(reservation=ReservationFactory(pet__owner=alice))
+
+    with pytest.raises(services.Forbidden) as zeroed:
+        services.invoice_update(invoice, actor=alice, total=Decimal("0.00"), status=Invoice.Status.PAID)
+    with pytest.raises(services.Forbidden):
+        services.record_delete(payment, actor=alice)
+
+    assert set(zeroed.value.fields) == {"total", "status"}
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.status) == (Decimal("80.00"), Invoice.Status.DRAFT)
+    assert Payment.objects.filter(pk=payment.pk).exists()
+
+
+def test_a_customer_cannot_make_a_pet_for_someone_else_through_the_services(alice, bob):
+    pet = PetFactory(owner=bob)
+
+    with pytest.raises(services.Forbidden) as caught:
+        services.record_create(Pet, actor=alice, owner=bob, name="Luna", species="Perro")
+
+    assert caught.value.fields == {"owner": services.NOT_YOURS}
+    assert list(Pet.objects.all()) == [pet]
+
+
+def test_staff_and_the_server_itself_set_any_status(alice, staff):
+    reservation = ReservationFactory(pet__owner=alice)
+
+    services.reservation_set_status(reservation=reservation, status=Reservation.Status.CONFIRMED, actor=staff)
+    services.reservation_set_status(reservation=reservation, status=Reservation.Status.COMPLETED, actor=None)
+
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.COMPLETED

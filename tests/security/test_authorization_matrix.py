@@ -118,20 +118,23 @@ REST_MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     ("services",        DEACTIVATED,  REFUSED),
 
     ("reservations",    ANONYMOUS,    REFUSED),
-    ("reservations",    ALICE,        OWNER),
+    # Customers book and cancel; staff confirm (the update here), check in, complete and delete.
+    ("reservations",    ALICE,        (200, 200, 201, 403, 403)),
     ("reservations",    BOB,          OTHER_CUSTOMER),
     ("reservations",    STAFF,        EVERYTHING),
     ("reservations",    DEACTIVATED,  REFUSED),
 
     ("payments",        ANONYMOUS,    REFUSED),
-    ("payments",        ALICE,        OWNER),
+    # Customers make payments (pending); only staff change or delete them.
+    ("payments",        ALICE,        (200, 200, 201, 403, 403)),
     ("payments",        BOB,          OTHER_CUSTOMER),
     ("payments",        STAFF,        EVERYTHING),
     ("payments",        DEACTIVATED,  REFUSED),
 
     ("invoices",        ANONYMOUS,    REFUSED),
-    ("invoices",        ALICE,        OWNER),
-    ("invoices",        BOB,          OTHER_CUSTOMER),
+    # Invoices are read-only to customers.
+    ("invoices",        ALICE,        (200, 200, 403, 403, 403)),
+    ("invoices",        BOB,          (200, 404, 403, 404, 404)),
     ("invoices",        STAFF,        EVERYTHING),
     ("invoices",        DEACTIVATED,  REFUSED),
 
