@@ -8,10 +8,15 @@ from typing import Any
 
 from django.db import models as db_models
 from rest_framework import generics, serializers, viewsets
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
 
 from petland import models, selectors, services
 from petland.api import serializers as api
 from petland.api.permissions import CUSTOMER, PUBLIC, STAFF, RecordAccess
+from petland.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
 
 
 class RecordViewSet(viewsets.ModelViewSet):
@@ -129,3 +134,18 @@ class MeView(generics.RetrieveAPIView):
 
     def get_object(self) -> Any:
         return self.request.user
+
+
+class TokenObtainPairView(jwt_views.TokenObtainPairView):
+    """simplejwt's login, with its failures counted per username and per client address: over
+    either limit, a 429 with ``Retry-After``, whatever the password (``petland.api.throttles``)."""
+
+    throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:  # a wrong password, an unknown or disabled account
+            for throttle in self.get_throttles():
+                throttle.failed(request, self)
+            raise
