@@ -60,6 +60,17 @@ def _payment_status(old: str | None, new: str) -> str | None:
     return "A customer's payment is made pending; only staff record what became of it."
 
 
+def _never(why: str) -> Callable[[models.Model], str]:
+    return lambda instance: why
+
+
+def _pet_delete(pet: models.Model) -> str | None:
+    # Deleting a pet deletes its reservations, their payments and its medical records with it.
+    if pet.reservations.exists() or pet.medical_records.exists():
+        return "A pet with reservations or medical records is kept; staff may remove it."
+    return None
+
+
 @dataclass(frozen=True)
 class CustomerRules:
     """What a customer may write of their own records of one model."""
@@ -67,28 +78,27 @@ class CustomerRules:
     owner: str  # the field naming the customer whose record it is
     create: frozenset[str]  # the fields a customer may give a new record
     update: frozenset[str]  # the fields a customer may change
-    status: Callable[[str | None, str], str | None]  # (old or None when new, new) -> why refused, or None
-    delete: str | None  # why a customer may not delete one, or None when they may
+    delete: Callable[[models.Model], str | None]  # why a customer may not delete this one, or None
+    status: Callable[[str | None, str], str | None] = lambda old, new: None  # (old, None if new; new) -> why not
+    # The statuses in which a customer may change fields other than the status (None: any).
+    changes_while: frozenset[str] | None = None
     update_refused: str = STAFF_ONLY  # what a field outside ``update`` is told
-
-
-def _any_status(old: str | None, new: str) -> str | None:
-    return None
 
 
 _PET = frozenset({"owner", "name", "species", "breed", "age"})
 _RESERVATION = frozenset({"user", "pet", "service", "checkin_date", "checkout_date", "status"})
+PAYMENTS_ARE_FINAL = "Customers cannot change a payment once made."
 
 CUSTOMER_RULES: dict[type[models.Model], CustomerRules] = {
-    Pet: CustomerRules(owner="owner", create=_PET, update=_PET, status=_any_status, delete=None),
+    Pet: CustomerRules(owner="owner", create=_PET, update=_PET, delete=_pet_delete),
     Reservation: CustomerRules(
         owner="user", create=_RESERVATION, update=_RESERVATION, status=_reservation_status,
-        delete="Customers cancel a reservation (status cancelled); only staff delete one.",
+        changes_while=frozenset({Reservation.Status.PENDING}),
+        delete=_never("Customers cancel a reservation (status cancelled); only staff delete one."),
     ),
     Payment: CustomerRules(
         owner="user", create=frozenset({"reservation", "user", "amount", "method", "status"}), update=frozenset(),
-        status=_payment_status, delete="Customers cannot change a payment once made.",
-        update_refused="Customers cannot change a payment once made.",
+        status=_payment_status, delete=_never(PAYMENTS_ARE_FINAL), update_refused=PAYMENTS_ARE_FINAL,
     ),
 }
 READ_ONLY_TO_CUSTOMERS = "Customers cannot write these records."
@@ -133,6 +143,9 @@ def authorize_write(model: type[models.Model], *, actor: Any, fields: dict[str, 
         why = rules.status(None if instance is None else instance.status, changes["status"])
         if why is not None:
             refused["status"] = why
+    if instance is not None and rules.changes_while is not None and instance.status not in rules.changes_while:
+        why = f"Customers change a {model._meta.verbose_name} only while it is {' or '.join(sorted(rules.changes_while))}."
+        refused.update({name: why for name in changes if name != "status" and name not in refused})
     if refused:
         raise Forbidden(fields=refused)
 
@@ -141,7 +154,7 @@ def authorize_delete(instance: models.Model, *, actor: Any) -> None:
     if not is_customer(actor):
         return
     rules = CUSTOMER_RULES.get(type(instance))
-    why = READ_ONLY_TO_CUSTOMERS if rules is None else rules.delete
+    why = READ_ONLY_TO_CUSTOMERS if rules is None else rules.delete(instance)
     if why is not None:
         raise Forbidden(detail=why)
 

@@ -124,7 +124,7 @@ STAFF_DOES_EVERYTHING = (200, 200, 201, 200, 204)
 # endpoint, persona: status for list, retrieve alice's record, create, update alice's, delete alice's
 MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     ("pets", ANONYMOUS, NOT_SIGNED_IN),
-    ("pets", ALICE, OWN_RECORDS[ALICE]),
+    ("pets", ALICE, (200, 200, 201, 200, 403)),  # her pet has reservations: kept (see below)
     ("pets", BOB, OWN_RECORDS[BOB]),
     ("pets", STAFF, STAFF_DOES_EVERYTHING),
 
@@ -398,6 +398,38 @@ def test_a_customer_cannot_reopen_a_reservation(world, alice_api, status):
     assert response.status_code == 403
     reservation.refresh_from_db()
     assert reservation.status == status
+
+
+@pytest.mark.parametrize("status", ["confirmed", "checked_in", "completed", "cancelled"])
+def test_a_customer_changes_a_reservation_only_while_it_is_pending(world, alice_api, status):
+    reservation = world.owned["reservations"]["alice"]
+    models.Reservation.objects.filter(pk=reservation.pk).update(status=status)
+    before = reservation.checkout_date
+
+    response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {"checkout_date": _soon(30)}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"checkout_date": ["Customers change a reservation only while it is pending."]}
+    reservation.refresh_from_db()
+    assert reservation.checkout_date == before
+
+
+def test_a_customer_deletes_a_pet_with_no_history(world, alice_api):
+    pet = PetFactory(owner=world.alice)
+
+    assert alice_api.delete(f"/api/pets/{pet.pk}/").status_code == 204
+    assert not models.Pet.objects.filter(pk=pet.pk).exists()
+
+
+def test_a_customer_cannot_delete_a_pet_and_with_it_its_payments_and_medical_records(world, alice_api):
+    pet = world.owned["pets"]["alice"]
+
+    response = alice_api.delete(f"/api/pets/{pet.pk}/")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "A pet with reservations or medical records is kept; staff may remove it."}
+    assert models.Payment.objects.filter(pk=world.owned["payments"]["alice"].pk).exists()
+    assert models.MedicalRecord.objects.filter(pet=pet).exists()
 
 
 def test_a_customer_payment_posted_as_completed_is_refused_and_names_the_status(world, alice_api):
