@@ -5,17 +5,32 @@ cache: Redis when ``REDIS_URL`` is set, so that every server process counts toge
 
 Rates are read when a throttle is made, not when this module is imported (DRF's own read them
 once), so that a setting overridden in a test or a deployment is the one that counts.
+
+When the cache cannot be reached (Redis down), writes go through unthrottled (logged), so that an
+outage of the counters is not an outage of the API; logins are refused with a 503, so that an
+outage of the counters is not an open door to password guessing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+
+logger = logging.getLogger(__name__)
+
+
+class CountersUnavailable(APIException):
+    status_code = 503
+    default_detail = "Signing in is unavailable for a moment; try again shortly."
+    default_code = "counters_unavailable"
 
 
 class SettingsRate:
@@ -35,7 +50,11 @@ class WriteThrottle(SettingsRate, UserRateThrottle):
     def allow_request(self, request: Any, view: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # the cache's own errors (redis-py's, or any other backend's)
+            logger.warning("write counters unreachable: write let through unthrottled", exc_info=True)
+            return True
 
 
 class FailedLoginThrottle(SettingsRate, SimpleRateThrottle):
@@ -59,10 +78,18 @@ class FailedLoginThrottle(SettingsRate, SimpleRateThrottle):
         if key is None:
             return
         self.now = self.timer()
-        self.cache.set(key, [self.now, *self._recent(key)], self.duration)
+        history = [self.now, *self._recent(key)]
+        try:
+            self.cache.set(key, history, self.duration)
+        except Exception as error:  # the cache's own errors (redis-py's, or any other backend's)
+            raise CountersUnavailable() from error
 
     def _recent(self, key: str) -> list[float]:
-        return [at for at in self.cache.get(key, []) if at > self.now - self.duration]
+        try:
+            history = self.cache.get(key, [])
+        except Exception as error:  # the cache's own errors (redis-py's, or any other backend's)
+            raise CountersUnavailable() from error
+        return [at for at in history if at > self.now - self.duration]
 
 
 class LoginUsernameThrottle(FailedLoginThrottle):

@@ -100,6 +100,27 @@ def test_no_write_rate_is_no_limit(settings, alice_api):
             for _ in range(5)} == {201}
 
 
+# --- when the counters cannot be reached ---------------------------------------------------------
+@pytest.fixture
+def counters_down(settings):
+    """The cache pointed at a loopback port where nothing listens: every call fails at once."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+def test_without_its_counters_the_api_still_takes_writes(counters_down, alice_api):
+    response = alice_api.post("/api/pets/", {"name": "Luna", "species": "Perro"}, format="json")
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "wrong"])
+def test_without_its_counters_logins_are_refused_not_left_unlimited(counters_down, alice, password):
+    response = login("alice", password)
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Signing in is unavailable for a moment; try again shortly."}
+
+
 # --- one counter for every server process -------------------------------------------------------
 FAIL_IN_ANOTHER_PROCESS = """
 import os, sys
