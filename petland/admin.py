@@ -118,8 +118,21 @@ class EmployeeAdmin(RecordAdmin):
     date_hierarchy = "hire_date"
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that staff look at and nobody writes by hand."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(models.ActivityLog)
-class ActivityLogAdmin(admin.ModelAdmin):
+class ActivityLogAdmin(ReadOnlyAdmin):
     """Read-only: the log records what happened."""
 
     list_display = ["created_at", "action", "entity_type", "entity_id", "summary", "actor"]
@@ -127,27 +140,9 @@ class ActivityLogAdmin(admin.ModelAdmin):
     search_fields = ["summary", "entity_id", "actor__username"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(models.InvoiceCounter)
-class InvoiceCounterAdmin(admin.ModelAdmin):
+class InvoiceCounterAdmin(ReadOnlyAdmin):
     """Read-only: the counters move only when the server numbers an invoice."""
 
     list_display = ["year", "last"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
