@@ -125,6 +125,10 @@ def _changes(model: type[models.Model], fields: dict[str, Any], instance: models
     return changes
 
 
+def _owns(actor: Any, instance: models.Model, rules: CustomerRules) -> bool:
+    return getattr(instance, instance._meta.get_field(rules.owner).attname) == actor.pk
+
+
 def authorize_write(model: type[models.Model], *, actor: Any, fields: dict[str, Any],
                     instance: models.Model | None = None) -> None:
     """Refuses with ``Forbidden``, naming each field, a create (``instance`` None) or an update of
@@ -135,6 +139,8 @@ def authorize_write(model: type[models.Model], *, actor: Any, fields: dict[str, 
     changes = _changes(model, fields, instance)
     if rules is None:
         raise Forbidden(fields=dict.fromkeys(changes, READ_ONLY_TO_CUSTOMERS), detail=READ_ONLY_TO_CUSTOMERS)
+    if instance is not None and not _owns(actor, instance, rules):
+        raise Forbidden(detail=NOT_YOURS)
     allowed = rules.create if instance is None else rules.update
     refused = {name: STAFF_ONLY if instance is None else rules.update_refused for name in changes if name not in allowed}
     if rules.owner in changes and changes[rules.owner] != actor.pk:
@@ -154,6 +160,8 @@ def authorize_delete(instance: models.Model, *, actor: Any) -> None:
     if not is_customer(actor):
         return
     rules = CUSTOMER_RULES.get(type(instance))
+    if rules is not None and not _owns(actor, instance, rules):
+        raise Forbidden(detail=NOT_YOURS)
     why = READ_ONLY_TO_CUSTOMERS if rules is None else rules.delete(instance)
     if why is not None:
         raise Forbidden(detail=why)

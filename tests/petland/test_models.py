@@ -397,3 +397,16 @@ def test_staff_and_the_server_itself_set_any_status(alice, staff):
 
     reservation.refresh_from_db()
     assert reservation.status == Reservation.Status.COMPLETED
+
+
+def test_a_customer_cannot_change_nor_delete_another_customers_record_from_a_shell(alice, bob):
+    pet = PetFactory(owner=bob, name="Rocky")
+
+    with pytest.raises(services.Forbidden) as renamed:
+        services.record_update(pet, actor=alice, name="Mine now")
+    with pytest.raises(services.Forbidden) as deleted:
+        services.record_delete(pet, actor=alice)
+
+    assert renamed.value.detail == deleted.value.detail == services.NOT_YOURS
+    pet.refresh_from_db()
+    assert pet.name == "Rocky"
