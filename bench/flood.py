@@ -68,6 +68,7 @@ def server_env(workdir: Path, args: argparse.Namespace) -> dict[str, str]:
         REDIS_URL=args.redis_url,
         REALTIME_REDIS_PREFIX=f"bench-flood-{uuid.uuid4().hex[:12]}",
         JWT_ACCESS_MINUTES="600",
+        API_WRITES_PER_MINUTE="0",  # the changes are timed, not throttled
         PYTHONUNBUFFERED="1",
     )
     if args.rate is not None:

@@ -266,6 +266,7 @@ class Project(Target):
             REDIS_URL=self.options.redis_url,
             REALTIME_REDIS_PREFIX=f"bench-{uuid.uuid4().hex[:12]}",
             JWT_ACCESS_MINUTES="600",
+            API_WRITES_PER_MINUTE="0",  # the bench writes thousands of pets a minute as one staff user
         )
         env.update(self.options.server_env)
         return env

@@ -1,10 +1,47 @@
-"""The staff's workplace. Admin saves go through Django's own ModelAdmin (inside a
-transaction), so they write activity-log rows and publish events like any other change."""
+"""The staff's workplace. Saves and deletes of PetLand's records go through ``petland.services``
+(``RecordAdmin``), so the admin obeys the rules that the API and the shell obey: validation,
+server-given invoice numbers, ``issued_at`` stamped on issue, the activity log and events."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models as db_models
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 
-from petland import models
+from petland import models, services
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose writes are the services'."""
+
+    def create_record(self, *, actor: Any, **fields: Any) -> db_models.Model:
+        return services.record_create(self.model, actor=actor, **fields)
+
+    def update_record(self, instance: db_models.Model, *, actor: Any, **fields: Any) -> db_models.Model:
+        return services.record_update(instance, actor=actor, **fields)
+
+    def save_model(self, request: HttpRequest, obj: db_models.Model, form: ModelForm, change: bool) -> None:
+        names = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
+        if change:
+            self.update_record(obj, actor=request.user,
+                               **{name: form.cleaned_data[name] for name in form.changed_data if name in names})
+            return
+        saved = self.create_record(actor=request.user,
+                                   **{name: value for name, value in form.cleaned_data.items() if name in names})
+        # The admin goes on with the instance it gave us (its pk names the redirect): make it the saved record.
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request: HttpRequest, obj: db_models.Model) -> None:
+        services.record_delete(obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            services.record_delete(obj, actor=request.user)
 
 
 @admin.register(models.User)
@@ -14,7 +51,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(models.Pet)
-class PetAdmin(admin.ModelAdmin):
+class PetAdmin(RecordAdmin):
     list_display = ["name", "species", "breed", "age", "owner"]
     list_filter = ["species"]
     search_fields = ["name", "breed", "owner__username", "owner__email"]
@@ -22,7 +59,7 @@ class PetAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(RecordAdmin):
     list_display = ["name", "price", "duration", "active"]
     list_filter = ["active"]
     list_editable = ["active"]
@@ -30,7 +67,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(RecordAdmin):
     list_display = ["id", "pet", "user", "service", "checkin_date", "checkout_date", "status"]
     list_filter = ["status", "service"]
     search_fields = ["pet__name", "user__username", "user__email"]
@@ -39,7 +76,7 @@ class ReservationAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(RecordAdmin):
     list_display = ["id", "reservation", "user", "amount", "method", "status", "created_at"]
     list_filter = ["status", "method"]
     search_fields = ["user__username", "reservation__pet__name"]
@@ -48,16 +85,23 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(RecordAdmin):
     list_display = ["number", "user", "reservation", "total", "status", "issued_at"]
     list_filter = ["status"]
     search_fields = ["number", "user__username", "user__email"]
     autocomplete_fields = ["user", "reservation"]
     date_hierarchy = "issued_at"
+    readonly_fields = ["number"]
+
+    def create_record(self, *, actor: Any, **fields: Any) -> models.Invoice:
+        return services.invoice_create(actor=actor, **fields)
+
+    def update_record(self, instance: db_models.Model, *, actor: Any, **fields: Any) -> models.Invoice:
+        return services.invoice_update(instance, actor=actor, **fields)
 
 
 @admin.register(models.MedicalRecord)
-class MedicalRecordAdmin(admin.ModelAdmin):
+class MedicalRecordAdmin(RecordAdmin):
     list_display = ["pet", "date", "diagnosis", "veterinarian"]
     list_filter = ["veterinarian"]
     search_fields = ["pet__name", "description", "diagnosis", "treatment"]
@@ -66,7 +110,7 @@ class MedicalRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(RecordAdmin):
     list_display = ["user", "position", "hire_date", "active"]
     list_filter = ["active", "position"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "position"]
@@ -74,14 +118,8 @@ class EmployeeAdmin(admin.ModelAdmin):
     date_hierarchy = "hire_date"
 
 
-@admin.register(models.ActivityLog)
-class ActivityLogAdmin(admin.ModelAdmin):
-    """Read-only: the log records what happened."""
-
-    list_display = ["created_at", "action", "entity_type", "entity_id", "summary", "actor"]
-    list_filter = ["action", "entity_type"]
-    search_fields = ["summary", "entity_id", "actor__username"]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that staff look at and nobody writes by hand."""
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -91,3 +129,20 @@ class ActivityLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(models.ActivityLog)
+class ActivityLogAdmin(ReadOnlyAdmin):
+    """Read-only: the log records what happened."""
+
+    list_display = ["created_at", "action", "entity_type", "entity_id", "summary", "actor"]
+    list_filter = ["action", "entity_type"]
+    search_fields = ["summary", "entity_id", "actor__username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(models.InvoiceCounter)
+class InvoiceCounterAdmin(ReadOnlyAdmin):
+    """Read-only: the counters move only when the server numbers an invoice."""
+
+    list_display = ["year", "last"]

@@ -123,7 +123,8 @@ class Invoice(models.Model):
     reservation = ForeignKey(
         Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
     )
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=32, unique=True, editable=False,
+                              help_text="Given by the server from the year's counter.")
     total = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -137,6 +138,20 @@ class Invoice(models.Model):
     def clean(self) -> None:
         if self.reservation_id and self.user_id and self.reservation.user_id != self.user_id:
             raise ValidationError({"reservation": "The reservation must belong to the invoice's user."})
+
+
+class InvoiceCounter(models.Model):
+    """The last sequence number given to an invoice in a year. Invoice numbers come from here
+    alone (``services.invoice_create``), so no number stored in an invoice can derail them."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
 
 
 class Employee(models.Model):

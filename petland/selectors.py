@@ -8,9 +8,10 @@ from django.db import models
 
 from petland.models import ActivityLog, Employee, Invoice, MedicalRecord, Payment, Pet, Reservation, Service, User
 
-# How a customer's ownership of a record is found; models absent from here are staff-only,
-# except services, which everyone may read.
+# How a customer's ownership of a record is found (a customer's own account is the one user they
+# see); models absent from here are staff-only, except services, which everyone may read.
 OWNER_LOOKUP: dict[type[models.Model], str] = {
+    User: "pk",
     Pet: "owner",
     Reservation: "user",
     Payment: "user",
@@ -35,7 +36,7 @@ def visible_records(model: type[models.Model], user: Any) -> models.QuerySet:
         return records.all()
     if not user.is_authenticated or model not in OWNER_LOOKUP:
         return records.none()
-    return records.filter(**{OWNER_LOOKUP[model]: user})
+    return records.filter(**{OWNER_LOOKUP[model]: user.pk})
 
 
 def user_get(user_id: int) -> User | None:

@@ -190,6 +190,10 @@ REALTIME = {
 }
 
 # --- REST API -------------------------------------------------------------------------------
+def _per_minute(count: int) -> str | None:
+    return f"{count}/min" if count else None  # 0: no limit
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "petland.api.authentication.JWTAuthentication",
@@ -210,7 +214,24 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "petland.api.errors.exception_handler",
+    # Throttles (petland/api/throttles.py); a rate of None is no limit. Over a limit: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["petland.api.throttles.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "write": _per_minute(env_int("API_WRITES_PER_MINUTE", 600, minimum=0)),
+        "login_username": _per_minute(env_int("API_LOGIN_FAILURES_PER_USERNAME", 10, minimum=0)),
+        "login_address": _per_minute(env_int("API_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=0)),
+    },
+    # A client address is the connection's (daphne's, with --proxy-headers the proxy's
+    # X-Forwarded-For); never an X-Forwarded-For the client wrote itself.
+    "NUM_PROXIES": 0,
 }
+# The throttles' counters: in Redis when there is one, shared by every server process (each
+# process would otherwise count on its own), under this deployment's prefix.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": f"{REDIS_PREFIX}:cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 30, minimum=1)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),

@@ -3,10 +3,23 @@ customers, and bob must never see alice's records."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def throttle_counters_of_its_own(settings):
+    """Each test counts failed logins and writes from zero: the counters live in the cache (Redis,
+    shared by the whole run), and the personas' ids and the test client's address repeat from
+    one test to the next."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}:{uuid.uuid4().hex[:12]}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

@@ -8,19 +8,32 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from petland import models, selectors
+from petland import models, selectors, services
 from realtime import rows
 
 
 class RecordField(serializers.PrimaryKeyRelatedField):
-    """A related record named by its id (a pet's owner, a reservation's service). When the
-    field's queryset is all of the model's rows, the record is read with ``rows.get``: one
-    prebuilt SELECT instead of a new ORM query (180 → 25 µs, on every write that names one).
-    A filtered queryset is read through the ORM, as DRF does."""
+    """A related record named by its id (a pet's owner, a reservation's pet), among the records
+    the requesting user may see (``selectors.visible_records``): another customer's id is "does
+    not exist", word for word as an id that never existed, and the browsable API's forms offer
+    only the visible ones. The field's ``queryset`` names the model (and may narrow it further).
+
+    Where the user sees every row of the model (staff; everyone for services), the record is read
+    with ``rows.get``: one prebuilt SELECT instead of a new ORM query (180 → 25 µs, on every write
+    that names one). A filtered queryset is read through the ORM, as DRF does. Without a request
+    (the server's own use of a serializer) the queryset is taken as given."""
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset
+        visible = selectors.visible_records(queryset.model, request.user)
+        return visible & queryset if queryset.query.has_filters() else visible
 
     def to_internal_value(self, data: Any) -> Any:
         queryset = self.get_queryset()
-        if self.pk_field is not None or queryset.query.has_filters():
+        if self.pk_field is not None or queryset.query.has_filters() or queryset.query.is_empty():
             return super().to_internal_value(data)
         try:
             if isinstance(data, bool):
@@ -31,17 +44,6 @@ class RecordField(serializers.PrimaryKeyRelatedField):
         if found is None:
             self.fail("does_not_exist", pk_value=data)
         return found
-
-
-class VisibleRecordField(serializers.PrimaryKeyRelatedField):
-    """A related record the requesting user may see; anything else is "does not exist"."""
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> Any:
-        return selectors.visible_records(self.model, self.context["request"].user)
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -87,7 +89,7 @@ class ServiceSerializer(ModelSerializer):
 
 
 class ReservationSerializer(ModelSerializer):
-    pet = VisibleRecordField(models.Pet)
+    pet = RecordField(queryset=models.Pet.objects.all())
     service = RecordField(queryset=models.Service.objects.all())
 
     class Meta:
@@ -97,7 +99,7 @@ class ReservationSerializer(ModelSerializer):
 
 
 class PaymentSerializer(ModelSerializer):
-    reservation = VisibleRecordField(models.Reservation)
+    reservation = RecordField(queryset=models.Reservation.objects.all())
 
     class Meta:
         model = models.Payment
@@ -110,12 +112,20 @@ class InvoiceSerializer(ModelSerializer):
         queryset=models.User.objects.all(), required=False,
         help_text="Staff name the customer; a customer's invoices are their own.",
     )
-    reservation = VisibleRecordField(models.Reservation, required=False, allow_null=True)
-    number = serializers.CharField(required=False, max_length=32, help_text="Given automatically when left out.")
+    reservation = RecordField(queryset=models.Reservation.objects.all(), required=False, allow_null=True)
+    number = serializers.CharField(read_only=True, help_text="Given by the server: INV-<year>-<sequence>.")
 
     class Meta:
         model = models.Invoice
         fields = ["id", "user", "reservation", "number", "total", "status", "issued_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A number sent is refused aloud rather than dropped, so that nobody believes it was kept
+        # (the same invoice's own number, sent back unchanged in a PUT, is fine).
+        given = self.initial_data.get("number", None) if hasattr(self.initial_data, "get") else None
+        if given is not None and (self.instance is None or given != self.instance.number):
+            raise serializers.ValidationError({"number": [services.INVOICE_NUMBER_IS_THE_SERVERS]})
+        return attrs
 
 
 class MedicalRecordSerializer(ModelSerializer):

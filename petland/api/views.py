@@ -1,5 +1,6 @@
 """Thin API views: they check access, validate input with the serializers and hand writes to
-``petland.services``; what a user may see comes from ``petland.selectors``."""
+``petland.services``, which decide who may set what; what a user may see comes from
+``petland.selectors``."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from typing import Any
 
 from django.db import models as db_models
 from rest_framework import generics, serializers, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
 
 from petland import models, selectors, services
 from petland.api import serializers as api
 from petland.api.permissions import CUSTOMER, PUBLIC, STAFF, RecordAccess
+from petland.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
 
 
 class RecordViewSet(viewsets.ModelViewSet):
@@ -20,21 +25,16 @@ class RecordViewSet(viewsets.ModelViewSet):
     write_access = CUSTOMER
     permission_classes = [RecordAccess]
     ordering = ["id"]
-    # The field through which a customer owns a record they create (None: not set by them).
-    owner_field: str | None = None
 
     def get_queryset(self) -> Any:
         return selectors.visible_records(self.model, self.request.user).order_by("id")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        fields = self.with_owner(dict(serializer.validated_data))
-        serializer.instance = self.create_record(actor=self.request.user, **fields)
+        serializer.instance = self.create_record(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        fields = dict(serializer.validated_data)
-        if self.owner_field and self.owner_field in fields and not self.request.user.is_staff:
-            self.with_owner(fields)
-        serializer.instance = self.update_record(serializer.instance, actor=self.request.user, **fields)
+        serializer.instance = self.update_record(serializer.instance, actor=self.request.user,
+                                                 **serializer.validated_data)
 
     def perform_destroy(self, instance: db_models.Model) -> None:
         services.record_delete(instance, actor=self.request.user)
@@ -45,25 +45,10 @@ class RecordViewSet(viewsets.ModelViewSet):
     def update_record(self, instance: db_models.Model, *, actor: Any, **fields: Any) -> db_models.Model:
         return services.record_update(instance, actor=actor, **fields)
 
-    def with_owner(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Customers own what they create; staff must say whose it is."""
-        name, user = self.owner_field, self.request.user
-        if name is None:
-            return fields
-        if user.is_staff:
-            if fields.get(name) is None:
-                raise ValidationError({name: ["Staff must name the customer (a user id)."]})
-        elif fields.get(name) not in (None, user):
-            raise ValidationError({name: ["Customers can only act for themselves."]})
-        else:
-            fields[name] = user
-        return fields
-
 
 class PetViewSet(RecordViewSet):
     model = models.Pet
     serializer_class = api.PetSerializer
-    owner_field = "owner"
     filterset_fields = ["species", "owner"]
     search_fields = ["name", "breed"]
 
@@ -108,7 +93,6 @@ class PaymentViewSet(RecordViewSet):
 class InvoiceViewSet(RecordViewSet):
     model = models.Invoice
     serializer_class = api.InvoiceSerializer
-    owner_field = "user"
     filterset_fields = ["status", "user", "reservation"]
     search_fields = ["number"]
 
@@ -150,3 +134,18 @@ class MeView(generics.RetrieveAPIView):
 
     def get_object(self) -> Any:
         return self.request.user
+
+
+class TokenObtainPairView(jwt_views.TokenObtainPairView):
+    """simplejwt's login, with its failures counted per username and per client address: over
+    either limit, a 429 with ``Retry-After``, whatever the password (``petland.api.throttles``)."""
+
+    throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:  # a wrong password, an unknown or disabled account
+            for throttle in self.get_throttles():
+                throttle.failed(request, self)
+            raise

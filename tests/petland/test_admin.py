@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 
-from petland.models import ActivityLog
+from petland.models import ActivityLog, Invoice, InvoiceCounter
 from tests.factories import (
     EmployeeFactory,
     InvoiceFactory,
@@ -41,6 +41,7 @@ def one_of_each(alice):
         "employee": vet,
     }
     records["activitylog"] = ActivityLog.objects.first()
+    records["invoicecounter"] = InvoiceCounter.objects.create(year=2026, last=7)
     return records
 
 
@@ -49,6 +50,7 @@ MODELS = [
     ("user", True), ("pet", True), ("service", True), ("reservation", True), ("payment", True),
     ("invoice", True), ("medicalrecord", True), ("employee", True),
     ("activitylog", False),  # the log records what happened; nobody writes it by hand
+    ("invoicecounter", False),  # moves only when the server numbers an invoice
 ]
 
 
@@ -179,3 +181,37 @@ def test_staff_can_add_a_customer_who_can_then_sign_in(admin_browser):
 
     assert response.status_code == 302, response.content
     assert Client().login(username="carol", password=password)
+
+
+def test_an_invoice_added_in_the_admin_is_numbered_and_stamped_by_the_services(admin_browser, alice):
+    response = admin_browser.post("/admin/petland/invoice/add/", {
+        "user": alice.pk, "total": "12.50", "status": "issued", "number": "INV-MINE-1",
+    })
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    invoice = Invoice.objects.get()
+    assert invoice.number == f"INV-{datetime.now(timezone.utc).year}-000001"
+    assert invoice.issued_at is not None
+    assert ActivityLog.objects.filter(entity_type="invoice", entity_id=str(invoice.pk), actor__is_staff=True).exists()
+
+
+def test_issuing_an_invoice_in_the_admin_stamps_it(admin_browser, alice):
+    invoice = InvoiceFactory(user=alice)
+
+    response = admin_browser.post(f"/admin/petland/invoice/{invoice.pk}/change/", {
+        "user": alice.pk, "total": "80.00", "status": "issued",
+    })
+
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.issued_at is not None) == ("issued", True)
+
+
+def test_deleting_in_the_admin_goes_through_the_services(admin_browser, alice):
+    pet = PetFactory(owner=alice, name="Luna")
+
+    response = admin_browser.post(f"/admin/petland/pet/{pet.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    log = ActivityLog.objects.get(entity_type="pet", entity_id=str(pet.pk), action="deleted")
+    assert log.actor.username == "ada_admin"

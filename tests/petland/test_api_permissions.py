@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -111,6 +112,11 @@ CREATE: dict[str, Callable[[World, models.User | None], dict[str, Any]]] = {
 }
 
 OWN_RECORDS = {ALICE: (200, 200, 201, 200, 204), BOB: (200, 404, 201, 404, 404)}
+# Reservations: customers book and cancel, staff confirm (the matrix's update) and delete. Payments:
+# customers pay, staff change and delete. Invoices: read-only to customers. Another's record is a
+# 404 before any rule is asked.
+STAFF_CHANGE_THEM = {ALICE: (200, 200, 201, 403, 403), BOB: (200, 404, 201, 404, 404)}
+READ_ONLY_TO_CUSTOMERS = {ALICE: (200, 200, 403, 403, 403), BOB: (200, 404, 403, 404, 404)}
 NOT_SIGNED_IN = (401, 401, 401, 401, 401)
 STAFF_ONLY_FOR_CUSTOMERS = (403, 403, 403, 403, 403)
 STAFF_DOES_EVERYTHING = (200, 200, 201, 200, 204)
@@ -118,7 +124,7 @@ STAFF_DOES_EVERYTHING = (200, 200, 201, 200, 204)
 # endpoint, persona: status for list, retrieve alice's record, create, update alice's, delete alice's
 MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     ("pets", ANONYMOUS, NOT_SIGNED_IN),
-    ("pets", ALICE, OWN_RECORDS[ALICE]),
+    ("pets", ALICE, (200, 200, 201, 200, 403)),  # her pet has reservations: kept (see below)
     ("pets", BOB, OWN_RECORDS[BOB]),
     ("pets", STAFF, STAFF_DOES_EVERYTHING),
 
@@ -128,18 +134,18 @@ MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     ("services", STAFF, STAFF_DOES_EVERYTHING),
 
     ("reservations", ANONYMOUS, NOT_SIGNED_IN),
-    ("reservations", ALICE, OWN_RECORDS[ALICE]),
-    ("reservations", BOB, OWN_RECORDS[BOB]),
+    ("reservations", ALICE, STAFF_CHANGE_THEM[ALICE]),
+    ("reservations", BOB, STAFF_CHANGE_THEM[BOB]),
     ("reservations", STAFF, STAFF_DOES_EVERYTHING),
 
     ("payments", ANONYMOUS, NOT_SIGNED_IN),
-    ("payments", ALICE, OWN_RECORDS[ALICE]),
-    ("payments", BOB, OWN_RECORDS[BOB]),
+    ("payments", ALICE, STAFF_CHANGE_THEM[ALICE]),
+    ("payments", BOB, STAFF_CHANGE_THEM[BOB]),
     ("payments", STAFF, STAFF_DOES_EVERYTHING),
 
     ("invoices", ANONYMOUS, NOT_SIGNED_IN),
-    ("invoices", ALICE, OWN_RECORDS[ALICE]),
-    ("invoices", BOB, OWN_RECORDS[BOB]),
+    ("invoices", ALICE, READ_ONLY_TO_CUSTOMERS[ALICE]),
+    ("invoices", BOB, READ_ONLY_TO_CUSTOMERS[BOB]),
     ("invoices", STAFF, STAFF_DOES_EVERYTHING),
 
     # Medical records are read-only to customers.
@@ -248,6 +254,196 @@ def test_bob_cannot_see_alices_pet(world, bob_api):
     assert bob_api.get("/api/pets/", {"owner": world.alice.pk}).json()["results"] == []
 
 
+# --- who may set which field ---------------------------------------------------------------------
+# Every writable field of every endpoint, set on its own: in a new record (the endpoint's CREATE
+# body plus the field) and in alice's record (a PATCH of the field alone), by alice and by staff.
+# Whose record it is (owner, user) is asked elsewhere: customers name only themselves (a 400
+# for anyone else, as for an id that does not exist), staff name the customer. A customer's
+# refusal is a 403 naming the field, and changes nothing; so is a staff-only endpoint's, as a whole.
+OK, REFUSED = "ok", "refused"
+
+
+def _alices(endpoint: str) -> Callable[[World], Any]:
+    return lambda w: w.owned[endpoint]["alice"]
+
+
+FIELDS: list[tuple[str, str, Callable[[World], Any], str, str]] = [
+    # endpoint, field, value, alice's create & update, staff's create & update are always OK
+    ("pets", "name", lambda w: "Renamed", OK, OK),
+    ("pets", "species", lambda w: "Gato", OK, OK),
+    ("pets", "breed", lambda w: "Mixed", OK, OK),
+    ("pets", "age", lambda w: 9, OK, OK),
+
+    ("reservations", "pet", lambda w: PetFactory(owner=w.alice).pk, OK, OK),
+    ("reservations", "service", lambda w: w.spare_service.pk, OK, OK),
+    ("reservations", "checkin_date", lambda w: _soon(0), OK, OK),
+    ("reservations", "checkout_date", lambda w: _soon(30), OK, OK),
+    ("reservations", "status", lambda w: "pending", OK, OK),  # alice's is pending: no change
+    ("reservations", "status", lambda w: "confirmed", REFUSED, REFUSED),
+    ("reservations", "status", lambda w: "checked_in", REFUSED, REFUSED),
+    ("reservations", "status", lambda w: "completed", REFUSED, REFUSED),
+    ("reservations", "status", lambda w: "cancelled", REFUSED, OK),  # booked cancelled: no; cancelled: yes
+
+    ("payments", "reservation", lambda w: ReservationFactory(pet=w.owned["pets"]["alice"]).pk, OK, REFUSED),
+    ("payments", "amount", lambda w: "1.00", OK, REFUSED),
+    ("payments", "method", lambda w: "transfer", OK, REFUSED),
+    ("payments", "status", lambda w: "pending", OK, OK),  # alice's is pending: no change
+    ("payments", "status", lambda w: "completed", REFUSED, REFUSED),
+    ("payments", "status", lambda w: "failed", REFUSED, REFUSED),
+    ("payments", "status", lambda w: "refunded", REFUSED, REFUSED),
+
+    ("invoices", "reservation", lambda w: None, REFUSED, REFUSED),
+    ("invoices", "total", lambda w: "0.00", REFUSED, REFUSED),
+    ("invoices", "status", lambda w: "paid", REFUSED, REFUSED),
+    ("invoices", "status", lambda w: "issued", REFUSED, REFUSED),
+    ("invoices", "issued_at", lambda w: _soon(-1), REFUSED, REFUSED),
+
+    ("services", "name", lambda w: "Bath", REFUSED, REFUSED),
+    ("services", "description", lambda w: "Warm", REFUSED, REFUSED),
+    ("services", "price", lambda w: "0.00", REFUSED, REFUSED),
+    ("services", "duration", lambda w: 5, REFUSED, REFUSED),
+    ("services", "active", lambda w: False, REFUSED, REFUSED),
+
+    ("medical-history", "pet", lambda w: PetFactory(owner=w.alice).pk, REFUSED, REFUSED),
+    ("medical-history", "date", lambda w: "2026-01-02", REFUSED, REFUSED),
+    ("medical-history", "description", lambda w: "Limp", REFUSED, REFUSED),
+    ("medical-history", "diagnosis", lambda w: "Sprain", REFUSED, REFUSED),
+    ("medical-history", "treatment", lambda w: "Rest", REFUSED, REFUSED),
+    ("medical-history", "veterinarian", lambda w: w.employee.pk, REFUSED, REFUSED),
+
+    ("employees", "position", lambda w: "Groomer", REFUSED, REFUSED),
+    ("employees", "hire_date", lambda w: "2021-01-01", REFUSED, REFUSED),
+    ("employees", "active", lambda w: False, REFUSED, REFUSED),
+]  # fmt: skip
+
+CUSTOMER_WRITABLE = {"pets", "reservations", "payments", "invoices"}  # the others refuse customers as a whole
+
+
+def _field_params(persona: str) -> list[Any]:
+    params = []
+    for endpoint, name, value, create, update in FIELDS:
+        if persona == STAFF:
+            create, update = OK, OK
+        for action, outcome in (("create", create), ("update", update)):
+            params.append(pytest.param(endpoint, name, value, action, outcome,
+                                       id=f"{persona}-{action}-{endpoint}-{name}-{outcome}"))
+    return params
+
+
+def _stored(record: db_models.Model) -> dict[str, Any]:
+    return {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+
+
+def _assert_field_write(world: World, client: APIClient, endpoint: str, name: str, value: Any, action: str,
+                        outcome: str, persona: str) -> None:
+    model = MODEL[endpoint]
+    if action == "create":
+        user = user_of(world, persona)
+        body = {**CREATE[endpoint](world, user), name: value}
+        before = model.objects.count()
+        response = client.post(f"/api/{endpoint}/", body, format="json")
+        assert response.status_code == (201 if outcome == OK else 403), response.content
+        assert model.objects.count() == before + (outcome == OK)
+    else:
+        target = world.owned[endpoint]["alice"] if endpoint in world.owned else world.target(endpoint)
+        before = _stored(target)
+        response = client.patch(f"/api/{endpoint}/{target.pk}/", {name: value}, format="json")
+        assert response.status_code == (200 if outcome == OK else 403), response.content
+        target.refresh_from_db()
+        if outcome == OK:
+            assert response.json()[name] == client.get(f"/api/{endpoint}/{target.pk}/").json()[name]
+        else:
+            assert _stored(target) == before
+    if outcome == REFUSED and endpoint in CUSTOMER_WRITABLE:
+        assert name in response.json(), response.content  # named, so the client knows what to drop
+
+
+@pytest.mark.parametrize("endpoint, name, value, action, outcome", _field_params(ALICE))
+def test_which_fields_a_customer_may_set(world, alice_api, endpoint, name, value, action, outcome):
+    _assert_field_write(world, alice_api, endpoint, name, value(world), action, outcome, ALICE)
+
+
+@pytest.mark.parametrize("endpoint, name, value, action, outcome", _field_params(STAFF))
+def test_staff_may_set_every_field(world, staff_api, endpoint, name, value, action, outcome):
+    _assert_field_write(world, staff_api, endpoint, name, value(world), action, outcome, STAFF)
+
+
+@pytest.mark.parametrize("status, may_cancel", [
+    ("pending", True), ("confirmed", True), ("checked_in", False), ("completed", False), ("cancelled", False),
+])
+def test_a_customer_cancels_a_pending_or_confirmed_reservation_only(world, alice_api, status, may_cancel):
+    reservation = world.owned["reservations"]["alice"]
+    models.Reservation.objects.filter(pk=reservation.pk).update(status=status)
+
+    response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {"status": "cancelled"}, format="json")
+
+    reservation.refresh_from_db()
+    if may_cancel:
+        assert (response.status_code, reservation.status) == (200, "cancelled")
+    elif status == "cancelled":  # unchanged: nothing to refuse
+        assert (response.status_code, reservation.status) == (200, "cancelled")
+    else:
+        assert response.status_code == 403
+        assert list(response.json()) == ["status"]
+        assert reservation.status == status
+
+
+@pytest.mark.parametrize("status", ["confirmed", "cancelled"])
+def test_a_customer_cannot_reopen_a_reservation(world, alice_api, status):
+    reservation = world.owned["reservations"]["alice"]
+    models.Reservation.objects.filter(pk=reservation.pk).update(status=status)
+
+    response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {"status": "pending"}, format="json")
+
+    assert response.status_code == 403
+    reservation.refresh_from_db()
+    assert reservation.status == status
+
+
+@pytest.mark.parametrize("status", ["confirmed", "checked_in", "completed", "cancelled"])
+def test_a_customer_changes_a_reservation_only_while_it_is_pending(world, alice_api, status):
+    reservation = world.owned["reservations"]["alice"]
+    models.Reservation.objects.filter(pk=reservation.pk).update(status=status)
+    before = reservation.checkout_date
+
+    response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {"checkout_date": _soon(30)}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"checkout_date": ["Customers change a reservation only while it is pending."]}
+    reservation.refresh_from_db()
+    assert reservation.checkout_date == before
+
+
+def test_a_customer_deletes_a_pet_with_no_history(world, alice_api):
+    pet = PetFactory(owner=world.alice)
+
+    assert alice_api.delete(f"/api/pets/{pet.pk}/").status_code == 204
+    assert not models.Pet.objects.filter(pk=pet.pk).exists()
+
+
+def test_a_customer_cannot_delete_a_pet_and_with_it_its_payments_and_medical_records(world, alice_api):
+    pet = world.owned["pets"]["alice"]
+
+    response = alice_api.delete(f"/api/pets/{pet.pk}/")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "A pet with reservations or medical records is kept; staff may remove it."}
+    assert models.Payment.objects.filter(pk=world.owned["payments"]["alice"].pk).exists()
+    assert models.MedicalRecord.objects.filter(pet=pet).exists()
+
+
+def test_a_customer_payment_posted_as_completed_is_refused_and_names_the_status(world, alice_api):
+    before = models.Payment.objects.count()
+
+    response = alice_api.post("/api/payments/", {
+        "reservation": world.owned["reservations"]["alice"].pk, "amount": "25.00", "status": "completed",
+    }, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"status": ["A customer's payment is made pending; only staff record what became of it."]}
+    assert models.Payment.objects.count() == before
+
+
 # --- users/me ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("persona", [ALICE, BOB, STAFF])
 def test_users_me_is_the_signed_in_user(world, client_of, persona):
@@ -330,13 +526,13 @@ def test_a_reservation_belongs_to_the_pets_owner_even_when_staff_book_it(world, 
     assert response.json()["user"] == world.bob.pk
 
 
-def test_a_customers_invoice_is_their_own(alice, alice_api):
-    response = alice_api.post("/api/invoices/", {"total": "12.50"}, format="json")
+def test_staffs_invoice_is_the_named_customers_and_numbered(alice, staff_api):
+    response = staff_api.post("/api/invoices/", {"user": alice.pk, "total": "12.50"}, format="json")
 
     assert response.status_code == 201
     invoice = models.Invoice.objects.get(pk=response.json()["id"])
     assert invoice.user == alice
-    assert invoice.number.startswith("INV-")
+    assert invoice.number == response.json()["number"] and invoice.number.startswith(f"INV-{timezone.now().year}-")
 
 
 # --- bad input: 400 with per-field messages, and nothing changes --------------------------------
@@ -396,7 +592,7 @@ def test_a_change_that_breaks_a_rule_changes_nothing(world, alice_api):
     checkout = reservation.checkout_date
 
     response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {
-        "status": "confirmed", "checkout_date": (reservation.checkin_date - timedelta(hours=1)).isoformat(),
+        "status": "cancelled", "checkout_date": (reservation.checkin_date - timedelta(hours=1)).isoformat(),
     }, format="json")
 
     assert response.status_code == 400
@@ -405,15 +601,31 @@ def test_a_change_that_breaks_a_rule_changes_nothing(world, alice_api):
     assert (reservation.status, reservation.checkout_date) == ("pending", checkout)
 
 
-def test_an_invoice_number_already_taken_is_refused(world, staff_api):
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_invoice_numbers_are_the_servers_staff_cannot_choose_one(world, staff_api, method):
+    invoice = world.owned["invoices"]["alice"]
     taken = world.owned["invoices"]["bob"].number
+    url = "/api/invoices/" if method == "post" else f"/api/invoices/{invoice.pk}/"
+    before = models.Invoice.objects.count()
 
-    response = staff_api.post("/api/invoices/", {"user": world.alice.pk, "number": taken, "total": "5.00"},
-                              format="json")
+    response = getattr(staff_api, method)(url, {"user": world.alice.pk, "number": taken, "total": "5.00"},
+                                          format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["number"]
-    assert models.Invoice.objects.filter(number=taken).count() == 1
+    assert response.json() == {"number": ["Invoice numbers are given by the server."]}  # and no one else's
+    assert models.Invoice.objects.count() == before
+    invoice.refresh_from_db()
+    assert (invoice.number, invoice.total) != (taken, Decimal("5.00"))
+
+
+def test_staff_get_the_years_next_invoice_number(world, staff_api):
+    year = timezone.now().year
+    models.Invoice.objects.filter(pk=world.owned["invoices"]["bob"].pk).update(number=f"INV-{year}-{'9' * 23}")
+
+    response = staff_api.post("/api/invoices/", {"user": world.alice.pk, "total": "5.00"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["number"] == f"INV-{year}-000001"
 
 
 def test_missing_required_fields_are_named(alice_api):

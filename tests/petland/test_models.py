@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
@@ -240,6 +241,70 @@ def test_two_invoices_created_at_the_same_moment_both_get_a_number_of_their_own(
     assert Invoice.objects.count() == 2
 
 
+def test_a_number_stored_past_the_counters_reach_does_not_break_numbering(alice):
+    """INV-<year>- plus 23 nines (32 characters, typed by a customer when clients could choose)
+    once made every later number 33 characters long and every creation fail."""
+    year = timezone.now().year
+    InvoiceFactory(user=alice, number=f"INV-{year}-{'9' * 23}")
+
+    first = services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
+    second = services.invoice_create(actor=None, user=alice, total=Decimal("20.00"))
+
+    assert (first.number, second.number) == (f"INV-{year}-000001", f"INV-{year}-000002")
+
+
+def test_a_years_counter_starts_after_the_numbers_given_before_it_existed(alice):
+    year = timezone.now().year
+    InvoiceFactory(user=alice, number=f"INV-{year}-000041")
+    InvoiceFactory(user=alice, number=f"INV-{year}-CREDIT-NOTE")
+
+    assert services.invoice_create(actor=None, user=alice, total=Decimal("10.00")).number == f"INV-{year}-000042"
+
+
+def test_a_number_already_held_is_passed_over(alice):
+    year = timezone.now().year
+    services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
+    InvoiceFactory(user=alice, number=f"INV-{year}-000002")  # written past the services, as by a migration
+
+    assert services.invoice_create(actor=None, user=alice, total=Decimal("20.00")).number == f"INV-{year}-000003"
+
+
+@pytest.mark.parametrize("change", [services.invoice_create, None])
+def test_nobody_chooses_an_invoice_number_not_even_the_shell(alice, change):
+    year = timezone.now().year
+    invoice = services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
+
+    with pytest.raises(ValidationError) as caught:
+        if change is None:
+            services.invoice_update(invoice, actor=None, number=f"INV-{year}-000777")
+        else:
+            change(actor=None, user=alice, total=Decimal("1.00"), number=f"INV-{year}-000777")
+
+    assert caught.value.message_dict == {"number": ["Invoice numbers are given by the server."]}
+    invoice.refresh_from_db()
+    assert list(Invoice.objects.values_list("number", flat=True)) == [invoice.number] == [f"INV-{year}-000001"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_invoices_created_at_once_get_sixteen_numbers(alice):
+    """Real threads, each with its own database connection, released together."""
+    year, creators = timezone.now().year, 16
+    start = threading.Barrier(creators, timeout=60)
+
+    def create(n: int) -> str:
+        try:
+            start.wait()
+            return services.invoice_create(actor=None, user=alice, total=Decimal(n + 1)).number
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=creators) as pool:
+        numbers = list(pool.map(create, range(creators), timeout=120))  # re-raises a thread's error
+
+    assert sorted(numbers) == [f"INV-{year}-{n:06d}" for n in range(1, creators + 1)]
+    assert Invoice.objects.count() == creators
+
+
 def test_issuing_an_invoice_stamps_when_it_was_issued(alice):
     invoice = services.invoice_create(actor=None, user=alice, total=Decimal("10.00"))
     assert invoice.issued_at is None
@@ -285,3 +350,63 @@ def test_deleting_a_customer_deletes_their_pets_and_reservations(alice, luna, bo
 
     assert not Pet.objects.exists()
     assert not Reservation.objects.exists()
+
+
+# --- who may write what: the services' rules, whoever calls them (API, admin, shell) --------------
+def test_a_customer_cannot_complete_their_payment_even_from_a_shell(alice):
+    payment = PaymentFactory(reservation=ReservationFactory(pet__owner=alice))
+
+    with pytest.raises(services.Forbidden) as caught:
+        services.record_update(payment, actor=alice, status=Payment.Status.COMPLETED)
+
+    assert caught.value.fields == {"status": "Customers cannot change a payment once made."}
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+
+
+def test_a_customer_cannot_zero_their_invoice_nor_delete_their_payment(alice):
+    invoice = InvoiceFactory(user=alice)
+    payment = PaymentFactory(reservation=ReservationFactory(pet__owner=alice))
+
+    with pytest.raises(services.Forbidden) as zeroed:
+        services.invoice_update(invoice, actor=alice, total=Decimal("0.00"), status=Invoice.Status.PAID)
+    with pytest.raises(services.Forbidden):
+        services.record_delete(payment, actor=alice)
+
+    assert set(zeroed.value.fields) == {"total", "status"}
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.status) == (Decimal("80.00"), Invoice.Status.DRAFT)
+    assert Payment.objects.filter(pk=payment.pk).exists()
+
+
+def test_a_customer_cannot_make_a_pet_for_someone_else_through_the_services(alice, bob):
+    pet = PetFactory(owner=bob)
+
+    with pytest.raises(services.Forbidden) as caught:
+        services.record_create(Pet, actor=alice, owner=bob, name="Luna", species="Perro")
+
+    assert caught.value.fields == {"owner": services.NOT_YOURS}
+    assert list(Pet.objects.all()) == [pet]
+
+
+def test_staff_and_the_server_itself_set_any_status(alice, staff):
+    reservation = ReservationFactory(pet__owner=alice)
+
+    services.reservation_set_status(reservation=reservation, status=Reservation.Status.CONFIRMED, actor=staff)
+    services.reservation_set_status(reservation=reservation, status=Reservation.Status.COMPLETED, actor=None)
+
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.COMPLETED
+
+
+def test_a_customer_cannot_change_nor_delete_another_customers_record_from_a_shell(alice, bob):
+    pet = PetFactory(owner=bob, name="Rocky")
+
+    with pytest.raises(services.Forbidden) as renamed:
+        services.record_update(pet, actor=alice, name="Mine now")
+    with pytest.raises(services.Forbidden) as deleted:
+        services.record_delete(pet, actor=alice)
+
+    assert renamed.value.detail == deleted.value.detail == services.NOT_YOURS
+    pet.refresh_from_db()
+    assert pet.name == "Rocky"

@@ -9,6 +9,7 @@ codes, every answer that reaches anyone but alice and staff is searched for alic
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -104,7 +105,8 @@ EVERYTHING = (200, 200, 201, 200, 204)
 REST_MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     # endpoint          persona       list retrieve create update delete
     ("pets",            ANONYMOUS,    REFUSED),
-    ("pets",            ALICE,        OWNER),
+    # Her pet has reservations, payments, medical records: she may not delete them with it.
+    ("pets",            ALICE,        (200, 200, 201, 200, 403)),
     ("pets",            BOB,          OTHER_CUSTOMER),
     ("pets",            STAFF,        EVERYTHING),
     ("pets",            DEACTIVATED,  REFUSED),
@@ -117,20 +119,23 @@ REST_MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     ("services",        DEACTIVATED,  REFUSED),
 
     ("reservations",    ANONYMOUS,    REFUSED),
-    ("reservations",    ALICE,        OWNER),
+    # Customers book and cancel; staff confirm (the update here), check in, complete and delete.
+    ("reservations",    ALICE,        (200, 200, 201, 403, 403)),
     ("reservations",    BOB,          OTHER_CUSTOMER),
     ("reservations",    STAFF,        EVERYTHING),
     ("reservations",    DEACTIVATED,  REFUSED),
 
     ("payments",        ANONYMOUS,    REFUSED),
-    ("payments",        ALICE,        OWNER),
+    # Customers make payments (pending); only staff change or delete them.
+    ("payments",        ALICE,        (200, 200, 201, 403, 403)),
     ("payments",        BOB,          OTHER_CUSTOMER),
     ("payments",        STAFF,        EVERYTHING),
     ("payments",        DEACTIVATED,  REFUSED),
 
     ("invoices",        ANONYMOUS,    REFUSED),
-    ("invoices",        ALICE,        OWNER),
-    ("invoices",        BOB,          OTHER_CUSTOMER),
+    # Invoices are read-only to customers.
+    ("invoices",        ALICE,        (200, 200, 403, 403, 403)),
+    ("invoices",        BOB,          (200, 404, 403, 404, 404)),
     ("invoices",        STAFF,        EVERYTHING),
     ("invoices",        DEACTIVATED,  REFUSED),
 
@@ -256,6 +261,25 @@ def test_rest_bob_cannot_write_against_alices_records_nor_learn_they_exist(world
     assert hers.content.decode().replace(str(world.of_alice.pet.pk if "pet" in ghost_ids else
                                              world.of_alice.reservation.pk), "987654") == nobodys.content.decode()
     assert MODEL[endpoint].objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_rest_bob_naming_alices_account_hears_what_he_would_for_no_account(world, api_as, method):
+    """An owner id that is someone else's answers word for word as one that was never anyone's."""
+    bob, pet = api_as(BOB), world.of_bob.pet
+    url = "/api/pets/" if method == "post" else f"/api/pets/{pet.pk}/"
+    body = {"name": "Nala", "species": "Gato"}
+
+    hers = getattr(bob, method)(url, {**body, "owner": world.alice.pk}, format="json")
+    nobodys = getattr(bob, method)(url, {**body, "owner": 987654}, format="json")
+
+    assert hers.status_code == nobodys.status_code == 400
+    assert hers.json() == {"owner": [f'Invalid pk "{world.alice.pk}" - object does not exist.']}
+    assert nobodys.json() == {"owner": ['Invalid pk "987654" - object does not exist.']}
+    pet.refresh_from_db()
+    assert (pet.owner_id, pet.name) == (world.bob.pk, world.of_bob.pet.name)
+    assert not models.Pet.objects.filter(name="Nala").exists()
 
 
 @pytest.mark.django_db
@@ -464,3 +488,45 @@ async def test_websocket_notifications_reach_their_user_only(open_socket, alice,
             frames.append(await sockets[name].receive())
         leaked = [f for f in frames if f["type"] == "notification" and f["user_id"] == str(alice.pk)]
         assert leaked == [], f"{name} received alice's notification"
+
+
+# ---------------------------------------------------------------------------------------------
+# REST: the browsable API's forms and OPTIONS metadata
+# ---------------------------------------------------------------------------------------------
+
+
+def accounts_bob_may_not_see(world: World) -> list[models.User]:
+    return list(models.User.objects.exclude(pk=world.bob.pk))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["pets", "reservations", "payments", "invoices", "medical-history"])
+@pytest.mark.parametrize("method", ["html", "options"])
+def test_rest_forms_and_metadata_offer_bob_no_record_of_anyone_else(world, api_as, endpoint, method):
+    """The browsable API's forms list the choices of every related field (a pet's owner, an
+    invoice's user); OPTIONS describes the fields. Neither may name an account or a record that
+    bob may not see, on the list page nor on a record of his own."""
+    bob = api_as(BOB)
+    own = {"pets": world.of_bob.pet, "reservations": world.of_bob.reservation, "payments": world.of_bob.payment,
+           "invoices": world.of_bob.invoice, "medical-history": world.of_bob.medical_record}[endpoint]
+    others = accounts_bob_may_not_see(world)
+    assert {world.alice, world.staff, world.employee.user} <= set(others)
+    # What a related field's <select> may offer him: his own records, and the services.
+    visible_to_bob = {"owner": {world.bob.pk}, "user": {world.bob.pk}, "pet": {world.of_bob.pet.pk},
+                      "reservation": {world.of_bob.reservation.pk},
+                      "service": {world.service.pk, world.spare_service.pk}, "veterinarian": set()}
+
+    for url in (f"/api/{endpoint}/", f"/api/{endpoint}/{own.pk}/"):
+        if method == "html":
+            response = bob.get(url, HTTP_ACCEPT="text/html")
+            assert response["Content-Type"].startswith("text/html")
+        else:
+            response = bob.options(url)
+        assert response.status_code == 200, response.content
+        text = response.content.decode()
+        for name, options in re.findall(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', text, re.S):
+            offered = {int(value) for value in re.findall(r'<option value="(\d+)"', options)}
+            assert offered <= visible_to_bob.get(name, set()), (url, name, offered)
+        for user in others:
+            assert f">{user.username}<" not in text and f'"{user.username}"' not in text, (url, user.username)
+        assert not mentions_alice(text), url
