@@ -40,7 +40,9 @@ GAPS_FILLED = Counter(
 )
 PUBLISH_FAILURES = Counter("realtime_publish_failures_total", "Batches the channel layer refused")
 
-_TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+# A token's own characters only (a JWT is base64url and dots, perhaps percent-encoded): the
+# hint "pass ?token=<JWT access token>." is no token and stays readable.
+_TOKEN = re.compile(r"(token=)[A-Za-z0-9\-_.~%+/=]+", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9\-_.]+", re.IGNORECASE)
 
 
