@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: /api/docs/ works offline
     "realtime",
     "petland",
 ]
@@ -227,6 +228,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pets, reservations, payments, invoices and medical history of a pet-care business.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Pinned copies from drf-spectacular-sidecar under /static/, not a CDN's @latest.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no badge from validator.swagger.io
 }
 
 # --- Security (production) ------------------------------------------------------------------
