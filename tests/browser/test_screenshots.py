@@ -1,0 +1,101 @@
+"""What a new user sees, in Chromium at a desktop's 1280 px and a phone's 390 px: the home page,
+the live admin (index feed, changelist, change form with its notice), ``/live/`` and
+``/api/docs/``. Each is saved to test-output/browser/ to be looked at, and checked for what
+went wrong there before: overlapping elements, repeated words, the wrong action."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import admin_login, save_screenshot, shell
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def at_width(page: Page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+
+
+def box(page: Page, selector: str) -> dict:
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not shown"
+    return found
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def wait_live(page: Page) -> None:
+    expect(page.locator(".realtime-status").first).to_have_attribute("data-state", "open")
+
+
+@pytest.mark.parametrize("size", WIDTHS)
+def test_the_change_form_notice_stands_clear_of_the_history_button(server, page, ada, luna, tmp_path, size):
+    at_width(page, WIDTHS[size])
+    admin_login(page, server, ada, f"/admin/petland/pet/{luna.pk}/change/")
+    wait_live(page)
+
+    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    expect(page.locator(".realtime-notice")).to_contain_text("This pet was changed by someone else")
+    save_screenshot(page, tmp_path, f"admin-change-form-{size}.png")
+
+    assert not overlap(box(page, ".realtime-notice li"), box(page, ".object-tools"))
+    assert not overlap(box(page, ".realtime-status"), box(page, ".object-tools"))
+
+
+@pytest.mark.parametrize("size", WIDTHS)
+def test_the_changelist_status_stands_clear_of_the_add_button(server, page, ada, luna, tmp_path, size):
+    at_width(page, WIDTHS[size])
+    admin_login(page, server, ada, "/admin/petland/pet/")
+    wait_live(page)
+
+    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    expect(page.locator("#result_list tbody tr", has_text="Luna")).to_have_class("realtime-changed")
+    save_screenshot(page, tmp_path, f"admin-changelist-{size}.png")
+
+    assert not overlap(box(page, ".realtime-status"), box(page, ".object-tools"))
+
+
+@pytest.mark.parametrize("size", WIDTHS)
+def test_the_index_feed_says_what_happened_to_which_record(server, page, ada, luna, tmp_path, size):
+    at_width(page, WIDTHS[size])
+    admin_login(page, server, ada, "/admin/")
+    wait_live(page)
+
+    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    newest = page.locator(".realtime-feed-items li").first
+    expect(newest).to_contain_text("Pet Luna (Perro) updated")
+    save_screenshot(page, tmp_path, f"admin-index-{size}.png")
+
+    expect(newest.locator(".mini")).to_contain_text("pet · updated")
+    expect(newest).to_have_class("changelink realtime-added")
+    assert "activity_logs" not in page.locator(".realtime-feed").inner_text()
+
+
+def column_widths(page: Page) -> list[float]:
+    return page.eval_on_selector_all("#result_list thead th", "ths => ths.map(th => th.getBoundingClientRect().width)")
+
+
+@pytest.mark.parametrize("size", WIDTHS)
+def test_changelist_columns_keep_their_width_when_rows_change(server, page, ada, alice, tmp_path, size):
+    from tests.factories import PetFactory
+
+    long_named = PetFactory(owner=alice, name="Maximilian Longname the Third of Barkshire", breed="Bernese Mountain Dog")
+    PetFactory(owner=alice, name="Bo", breed="Pug")
+    at_width(page, WIDTHS[size])
+    admin_login(page, server, ada, "/admin/petland/pet/")
+    wait_live(page)
+    before = column_widths(page)
+
+    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={long_named.pk}); p.name = 'Max'; p.breed = 'Pug'; p.save()")
+    expect(page.locator("#result_list tbody tr", has_text="Max")).to_have_class("realtime-changed")
+    save_screenshot(page, tmp_path, f"admin-changelist-columns-{size}.png")
+
+    after = column_widths(page)
+    assert len(after) == len(before)
+    assert all(abs(now - then) <= 2 for now, then in zip(after, before)), (before, after)  # sub-pixel rounding
