@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import admin_login, save_screenshot, shell
+from tests.factories import PetFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -31,17 +32,22 @@ def overlap(a: dict, b: dict) -> bool:
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-def wait_live(page: Page) -> None:
+def open_live(page: Page, server, user, path: str, size: str) -> None:
+    """Sign in at this width and wait until the page's live part is connected."""
+    at_width(page, WIDTHS[size])
+    admin_login(page, server, user, path)
     expect(page.locator(".realtime-status").first).to_have_attribute("data-state", "open")
+
+
+def someone_else_changes(pet) -> None:
+    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={pet.pk}); p.age = 4; p.save()")
 
 
 @pytest.mark.parametrize("size", WIDTHS)
 def test_the_change_form_notice_stands_clear_of_the_history_button(server, page, ada, luna, tmp_path, size):
-    at_width(page, WIDTHS[size])
-    admin_login(page, server, ada, f"/admin/petland/pet/{luna.pk}/change/")
-    wait_live(page)
+    open_live(page, server, ada, f"/admin/petland/pet/{luna.pk}/change/", size)
 
-    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    someone_else_changes(luna)
     expect(page.locator(".realtime-notice")).to_contain_text("This pet was changed by someone else")
     save_screenshot(page, tmp_path, f"admin-change-form-{size}.png")
 
@@ -51,11 +57,9 @@ def test_the_change_form_notice_stands_clear_of_the_history_button(server, page,
 
 @pytest.mark.parametrize("size", WIDTHS)
 def test_the_changelist_status_stands_clear_of_the_add_button(server, page, ada, luna, tmp_path, size):
-    at_width(page, WIDTHS[size])
-    admin_login(page, server, ada, "/admin/petland/pet/")
-    wait_live(page)
+    open_live(page, server, ada, "/admin/petland/pet/", size)
 
-    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    someone_else_changes(luna)
     expect(page.locator("#result_list tbody tr", has_text="Luna")).to_have_class("realtime-changed")
     save_screenshot(page, tmp_path, f"admin-changelist-{size}.png")
 
@@ -64,11 +68,9 @@ def test_the_changelist_status_stands_clear_of_the_add_button(server, page, ada,
 
 @pytest.mark.parametrize("size", WIDTHS)
 def test_the_index_feed_says_what_happened_to_which_record(server, page, ada, luna, tmp_path, size):
-    at_width(page, WIDTHS[size])
-    admin_login(page, server, ada, "/admin/")
-    wait_live(page)
+    open_live(page, server, ada, "/admin/", size)
 
-    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    someone_else_changes(luna)
     newest = page.locator(".realtime-feed-items li").first
     expect(newest).to_contain_text("Pet Luna (Perro) updated")
     save_screenshot(page, tmp_path, f"admin-index-{size}.png")
@@ -84,13 +86,9 @@ def column_widths(page: Page) -> list[float]:
 
 @pytest.mark.parametrize("size", WIDTHS)
 def test_changelist_columns_keep_their_width_when_rows_change(server, page, ada, alice, tmp_path, size):
-    from tests.factories import PetFactory
-
     long_named = PetFactory(owner=alice, name="Maximilian Longname the Third of Barkshire", breed="Bernese Mountain Dog")
     PetFactory(owner=alice, name="Bo", breed="Pug")
-    at_width(page, WIDTHS[size])
-    admin_login(page, server, ada, "/admin/petland/pet/")
-    wait_live(page)
+    open_live(page, server, ada, "/admin/petland/pet/", size)
     before = column_widths(page)
 
     shell(f"from petland.models import Pet\np = Pet.objects.get(pk={long_named.pk}); p.name = 'Max'; p.breed = 'Pug'; p.save()")
@@ -128,7 +126,7 @@ def test_the_live_page(server, page, ada, alice, luna, tmp_path, size):
     admin_login(page, server, ada, "/live/")
     expect(page.locator("#state-pets")).to_have_text("open")
 
-    shell(f"from petland.models import Pet\np = Pet.objects.get(pk={luna.pk}); p.age = 4; p.save()")
+    someone_else_changes(luna)
     expect(page.locator("#events tbody tr[data-channel=pets]")).to_have_count(1)
     save_screenshot(page, tmp_path, f"live-{size}.png")
     assert not page_overflows(page), page.evaluate("""[...document.querySelectorAll('body *')]
