@@ -32,13 +32,13 @@ application = ProtocolTypeRouter(
 )
 
 
-
 def channel_layer_line() -> str:
     """Which channel layer this server uses, and why, for the one line it logs at start."""
     if not settings.REDIS_URL:
         return "Channels' in-memory layer (one process only; set REDIS_URL or start Redis on 127.0.0.1:6379)"
     where = urlsplit(settings.REDIS_URL)  # host and port only: the URL may hold a password
-    why = "found running locally, REDIS_URL is unset" if settings.REDIS_FOUND_LOCALLY else "REDIS_URL"
+    found = getattr(settings, "REDIS_FOUND_LOCALLY", False)  # petland.settings' own name
+    why = "found running locally, REDIS_URL is unset" if found else "REDIS_URL"
     return f"Redis at {where.hostname}:{where.port or 6379} ({settings.REDIS_LAYER}; {why})"
 
 

@@ -3,8 +3,7 @@
 Idempotent, keyed on what does not change: logins by username, invoices by number, the service
 catalogue while it is empty, a customer's pets and visits while the customer has no pet. So a
 second run adds nothing, even after someone renamed Luna (and writes no activity and publishes
-no event). Refuses to run with DEBUG off, since its
-accounts have well-known passwords.
+no event). Refuses to run with DEBUG off, since its accounts have well-known passwords.
 """
 
 from __future__ import annotations

@@ -194,14 +194,15 @@ function swapChangelistForm(current, fresh) {
   }
 }
 
-/** Columns do not jump when rows change: each keeps at least the width it had (a table
- * cell's width is a minimum), and widens only when new content needs it. */
+/** A cell's width without its padding: what its style.width means (content-box). */
 function contentWidth(cell) {
   const style = getComputedStyle(cell);
   const padding = Number.parseFloat(style.paddingLeft) + Number.parseFloat(style.paddingRight);
   return cell.getBoundingClientRect().width - (style.boxSizing === "border-box" ? 0 : padding);
 }
 
+/** Columns do not jump when rows change: each keeps at least the width it had (a table
+ * cell's width is a minimum), and widens only when new content needs it. */
 function keepColumnWidths(form, widths) {
   const headers = form.querySelectorAll("#result_list thead th");
   if (headers.length !== widths.length) return; // other columns: nothing to keep
