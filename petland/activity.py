@@ -61,8 +61,16 @@ def record_activity(instance: models.Model, action: str) -> None:
         action=action,
         entity_type=instance._meta.verbose_name.replace(" ", "_"),
         entity_id=str(instance.pk),
-        summary=f"{instance._meta.verbose_name.capitalize()} {str(instance)[:150]} {action}"[:255],
+        summary=f"{activity_title(instance)[:200]} {action}"[:255],
     )
+
+
+def activity_title(instance: models.Model) -> str:
+    """The record as the log names it, its kind said once: "Pet Luna (Perro)", "Payment #1
+    (60.00)" (not "Payment Payment #1"), "Reservation #3 for Luna"."""
+    kind = str(instance._meta.verbose_name)
+    text = str(instance)
+    return text if text.lower().startswith(kind.lower()) else f"{kind.capitalize()} {text}"
 
 
 def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:

@@ -1,12 +1,16 @@
 """ASGI entry point: HTTP through Django, WebSockets through the real-time app."""
 
 import gc
+import logging
 import os
+from urllib.parse import urlsplit
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "petland.settings")
 django.setup(set_prefix=False)  # as get_asgi_application(), before importing consumers (models)
+
+from django.conf import settings  # noqa: E402
 
 from petland.handlers import ASGIHandler, skip_daphne_form_parsing  # noqa: E402
 
@@ -26,6 +30,19 @@ application = ProtocolTypeRouter(
         "websocket": OriginCheck(RealtimeAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+def channel_layer_line() -> str:
+    """Which channel layer this server uses, and why, for the one line it logs at start."""
+    if not settings.REDIS_URL:
+        return "Channels' in-memory layer (one process only; set REDIS_URL or start Redis on 127.0.0.1:6379)"
+    where = urlsplit(settings.REDIS_URL)  # host and port only: the URL may hold a password
+    found = getattr(settings, "REDIS_FOUND_LOCALLY", False)  # petland.settings' own name
+    why = "found running locally, REDIS_URL is unset" if found else "REDIS_URL"
+    return f"Redis at {where.hostname}:{where.port or 6379} ({settings.REDIS_LAYER}; {why})"
+
+
+logging.getLogger("petland").info("channel layer: %s", channel_layer_line())
 
 # What is loaded by now (Django, DRF, the apps, Channels, Twisted: about 125,000 objects) lives
 # as long as the process. Out of the collector's way, it is not traversed again by every

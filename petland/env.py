@@ -7,11 +7,20 @@ Every setting that comes from the environment is read through one of these, in
 from __future__ import annotations
 
 import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_is_set(name: str) -> bool:
+    """Whether ``name`` is in the environment at all, even empty (``REDIS_URL=`` means "none")."""
+    return name in os.environ
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -68,3 +77,23 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
     return value
+
+
+def load_env_file(path: str) -> None:
+    """Read ``KEY=value`` lines from ``path`` (``.env``, which ``make run`` writes) into the
+    environment; variables already set win. An empty path or a missing file reads nothing."""
+    if path and Path(path).is_file():
+        load_dotenv(path, override=False)
+
+
+def redis_answers(url: str, timeout: float = 0.2) -> bool:
+    """Whether a Redis at ``url`` answers PING within ``timeout`` seconds (a development
+    convenience: settings use a local Redis when one is running)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -69,7 +69,11 @@ class Reservation(models.Model):
         ordering = ["-checkin_date", "id"]
 
     def __str__(self) -> str:
-        return f"Reservation #{self.pk} for {self.pet_id}"
+        try:
+            pet = self.pet.name  # a name, not an id: "Reservation #3 for Luna"
+        except ObjectDoesNotExist:  # a pet deleted first, or none yet
+            pet = f"pet #{self.pet_id}"
+        return f"Reservation #{self.pk} for {pet}"
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

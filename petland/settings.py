@@ -12,9 +12,12 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from petland.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from petland.env import env_bool, env_choice, env_float, env_int, env_is_set, env_list, env_str, load_env_file, redis_answers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A development .env (``make run`` writes one); the environment wins over it. DJANGO_ENV_FILE=""
+# reads none, as the tests do.
+load_env_file(env_str("DJANGO_ENV_FILE", str(BASE_DIR / ".env")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
@@ -22,8 +25,8 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG is off; "
-            "set DJANGO_DEBUG=1 for local development."
+            "DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG is off. For local "
+            "development run `make run` once (it writes a .env with DJANGO_DEBUG=1 and a generated key)."
         )
     SECRET_KEY = "django-insecure-petland-development-only-key-do-not-use-in-production"
 
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: /api/docs/ works offline
     "realtime",
     "petland",
 ]
@@ -145,6 +149,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+# In development, a Redis running on this machine is used when REDIS_URL is unset (REDIS_URL=""
+# keeps the in-memory layer). petland/asgi.py says at start which layer a server uses.
+REDIS_FOUND_LOCALLY = DEBUG and not env_is_set("REDIS_URL") and redis_answers(LOCAL_REDIS_URL)
+if REDIS_FOUND_LOCALLY:
+    REDIS_URL = LOCAL_REDIS_URL
 REDIS_PREFIX = env_str("REALTIME_REDIS_PREFIX", "petland")
 REDIS_LAYER = env_choice("REDIS_LAYER", "pubsub", ("pubsub", "core"))
 if REDIS_URL:
@@ -241,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pets, reservations, payments, invoices and medical history of a pet-care business.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Pinned copies from drf-spectacular-sidecar under /static/, not a CDN's @latest.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no badge from validator.swagger.io
 }
 
 # --- Security (production) ------------------------------------------------------------------

@@ -1,7 +1,14 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from petland import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says; point them at the SVG one.
+    path("favicon.ico", RedirectView.as_view(url=static("petland/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("petland.api.urls")),
     path("", include("realtime.urls")),  # /live/ and /realtime/example/

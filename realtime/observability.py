@@ -43,7 +43,9 @@ SLOW_CONSUMERS = Counter(
     "realtime_slow_consumers_closed_total", "Sockets closed with 4008 because they stopped reading", ["channel"]
 )
 
-_TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+# A token's own characters only (a JWT is base64url and dots, perhaps percent-encoded): the
+# hint "pass ?token=<JWT access token>." is no token and stays readable.
+_TOKEN = re.compile(r"(token=)[A-Za-z0-9\-_.~%+/=]+", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9\-_.]+", re.IGNORECASE)
 
 

@@ -7,6 +7,8 @@ off, since the test client and the loopback servers speak plain HTTP.
 import os
 import tempfile
 
+# Never a developer's .env (``make run`` writes one): tests read only what they set.
+os.environ.setdefault("DJANGO_ENV_FILE", "")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")

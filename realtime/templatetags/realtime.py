@@ -63,11 +63,20 @@ def realtime_admin_changeform(opts: Any, original: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("realtime/feed.html", takes_context=True)
 def realtime_feed(
-    context: template.Context, channel: str, title: str = "Live activity", text_field: str = "", limit: int = 10
+    context: template.Context,
+    channel: str,
+    title: str = "Live activity",
+    text_field: str = "",
+    limit: int = 10,
+    action_field: str = "",
+    kind_field: str = "",
 ) -> dict[str, Any]:
     """The newest ``limit`` events of ``channel`` that the page's user may see, then every
     new one as it happens (newest first). ``text_field`` names the field of an event's data
-    to show (e.g. ``summary``); without it a line says what happened to which record."""
+    to show (e.g. ``summary``); without it a line says what happened to which record.
+    On a channel of events about other records (an activity log, whose rows are only ever
+    created), ``action_field`` and ``kind_field`` name the data fields that say what happened
+    to which kind of record, shown instead of the event's own action and entity type."""
     user = context.get("user")
     is_staff = bool(user is not None and user.is_authenticated and user.is_staff)
     user_id = user.pk if user is not None and user.is_authenticated else None
@@ -78,6 +87,8 @@ def realtime_feed(
         "title": title,
         "text_field": text_field,
         "limit": limit,
+        "action_field": action_field,
+        "kind_field": kind_field,
         "last_event_id": upto,
         "initial": _recent_events(channel, upto=upto, limit=limit, user_id=user_id, is_staff=is_staff),
         "script_id": f"realtime-feed-{channel}",

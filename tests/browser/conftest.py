@@ -8,6 +8,7 @@ refuses ORM calls here as "async unsafe" although nothing runs concurrently. The
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from tests.factories import PASSWORD, PetFactory, StaffFactory
 from tests.support.servers import ROOT, Daphne, child_env, run_in_shell, wait_for_http, wait_for_port
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"  # Debian's, as CI installs it
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,6 +33,27 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT = ROOT / "test-output" / "browser"
 SAFE_CHILD = {"DJANGO_ALLOW_ASYNC_UNSAFE": ""}  # children keep Django's async-safety check
+
+
+def chromium_problem(path: str) -> str | None:
+    """Why the browser tests cannot start Chromium at ``path``, in one line, or None."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return None
+    return (
+        f"The browser tests (tests/browser) need Chromium, and {path} is "
+        f"{'not executable' if os.path.exists(path) else 'missing'}: install it with "
+        "`apt-get install chromium`, or set CHROMIUM_PATH to another Chromium's executable "
+        "(or leave them out: --ignore=tests/browser)."
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before any test runs: stop in one clear line, not with an error per browser test."""
+    here = Path(__file__).parent
+    if any(here in Path(str(item.path)).parents for item in session.items):
+        problem = chromium_problem(CHROMIUM)
+        if problem:
+            pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 class BrowserDaphne(Daphne):

@@ -172,3 +172,34 @@ def test_a_rolled_back_transaction_leaves_no_activity(alice):
 
     assert ActivityLog.objects.count() == before  # ...and gone with it
     assert not Pet.objects.filter(name="Ghost").exists()
+
+
+# --- how the log names records ------------------------------------------------------------------
+def test_a_summary_names_the_kind_of_record_once(alice):
+    from petland.models import Payment
+
+    reservation = ReservationFactory(pet=PetFactory(owner=alice, name="Luna"))
+    payment = Payment.objects.create(reservation=reservation, user=alice, amount="60.00")
+
+    payment_log = ActivityLog.objects.get(entity_type="payment", entity_id=str(payment.pk))
+    reservation_log = ActivityLog.objects.get(entity_type="reservation", entity_id=str(reservation.pk))
+    assert payment_log.summary == f"Payment #{payment.pk} (60.00) created"
+    assert reservation_log.summary == f"Reservation #{reservation.pk} for Luna created"
+    assert ActivityLog.objects.get(entity_type="pet", entity_id=str(reservation.pet_id)).summary == "Pet Luna (Perro) created"
+
+
+def test_an_update_is_summarised_as_an_update(alice):
+    pet = PetFactory(owner=alice, name="Luna", species="Perro")
+    pet.age = 9
+    pet.save()
+
+    assert ActivityLog.objects.filter(entity_type="pet", entity_id=str(pet.pk)).order_by("id").last().summary == "Pet Luna (Perro) updated"
+
+
+def test_deleting_a_pet_names_its_reservations_by_the_pets_name(alice, alice_api):
+    reservation = ReservationFactory(pet=PetFactory(owner=alice, name="Luna"))
+
+    alice_api.delete(f"/api/pets/{reservation.pet_id}/")
+
+    log = ActivityLog.objects.filter(entity_type="reservation", entity_id=str(reservation.pk)).order_by("id").last()
+    assert log.summary == f"Reservation #{reservation.pk} for Luna deleted"

@@ -79,6 +79,32 @@ def test_running_it_twice_changes_nothing(debug):
     assert "0 records created" in output
 
 
+def test_running_it_after_someone_renamed_the_demo_records_adds_nothing(debug):
+    seed()
+    Pet.objects.filter(name="Luna").update(name="Luna Belle")
+    Pet.objects.filter(name="Rocky").update(name="Rocky II")
+    Service.objects.filter(name="Boarding").update(name="Overnight stay")
+    User.objects.filter(username="alice").update(first_name="Alicia")
+    after_first = row_counts()
+
+    output = seed()
+
+    assert row_counts() == after_first
+    assert not Pet.objects.filter(name__in=["Luna", "Rocky"]).exists()
+    assert not Service.objects.filter(name="Boarding").exists()
+    assert "0 records created" in output
+
+
+def test_a_customer_whose_pets_were_all_deleted_gets_the_demo_pets_again(debug):
+    seed()
+    Pet.objects.filter(owner__username="bob").delete()
+
+    seed()
+
+    assert list(Pet.objects.filter(owner__username="bob").values_list("name", flat=True)) == ["Rocky"]
+    assert Invoice.objects.filter(user__username="bob").count() == 1  # his demo invoice was kept, not made again
+
+
 def test_the_second_run_writes_no_activity_and_no_event(debug):
     seed()
     logs, events = ActivityLog.objects.count(), Event.objects.count()

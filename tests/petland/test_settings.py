@@ -1,17 +1,20 @@
 """Settings come from the environment, and bad or missing values stop the process at start.
 
 Each case imports ``petland.settings`` in a fresh interpreter, with only the variables it sets
-(none of the test run's own)."""
+(none of the test run's own, and no ``.env`` unless it names one)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from petland.env import redis_answers
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -36,12 +39,13 @@ print(json.dumps({
     "LAYER_HOSTS": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
 }))
 """
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 OWN_PREFIXES = ("DJANGO_", "DATABASE_", "REDIS_", "REALTIME_", "JWT_")
 
 
 def run(args: list[str], **variables: str) -> subprocess.CompletedProcess:
     env = {name: value for name, value in os.environ.items() if not name.startswith(OWN_PREFIXES)}
-    env.update(DJANGO_SETTINGS_MODULE="petland.settings", **variables)
+    env.update({"DJANGO_SETTINGS_MODULE": "petland.settings", "DJANGO_ENV_FILE": "", **variables})
     return subprocess.run([sys.executable, *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -150,7 +154,93 @@ def test_bad_pool_settings_are_refused(variables, complaint):
 
 
 def test_without_redis_the_channel_layer_is_in_memory():
-    assert settings_with(DJANGO_DEBUG="1")["LAYER"] == "channels.layers.InMemoryChannelLayer"
+    assert settings_with(DJANGO_DEBUG="1", REDIS_URL="")["LAYER"] == "channels.layers.InMemoryChannelLayer"
+
+
+@pytest.fixture
+def local_redis():
+    """The Redis this machine runs on 127.0.0.1:6379 (the one the test run uses, and CI starts)."""
+    assert redis_answers(LOCAL_REDIS), "these tests need the local Redis on 127.0.0.1:6379 (`make test` uses it)"
+
+
+def test_in_debug_a_local_redis_is_used_when_redis_url_is_unset(local_redis):
+    settings = settings_with(DJANGO_DEBUG="1")
+
+    assert settings["LAYER"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert settings["LAYER_HOSTS"] == [LOCAL_REDIS]
+
+
+def test_an_empty_redis_url_keeps_the_in_memory_layer_although_redis_runs(local_redis):
+    assert settings_with(DJANGO_DEBUG="1", REDIS_URL="")["LAYER"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_with_debug_off_no_local_redis_is_looked_for(local_redis):
+    assert settings_with(DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"])["LAYER"] == "channels.layers.InMemoryChannelLayer"
+
+
+def server_start_log(**variables: str) -> str:
+    result = run(["-c", "import petland.asgi"], **variables)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_a_server_says_once_at_start_which_layer_it_uses(local_redis):
+    found = server_start_log(DJANGO_DEBUG="1")
+    assert found.count("channel layer:") == 1
+    assert "channel layer: Redis at 127.0.0.1:6379 (pubsub; found running locally, REDIS_URL is unset)" in found
+
+    assert "channel layer: Channels' in-memory layer (one process only" in server_start_log(DJANGO_DEBUG="1", REDIS_URL="")
+    assert "channel layer: Redis at 127.0.0.1:6379 (pubsub; REDIS_URL)" in server_start_log(**PRODUCTION)
+
+
+def test_the_layer_line_never_shows_the_redis_password():
+    log = server_start_log(**{**PRODUCTION, "REDIS_URL": "redis://:hunter2-secret@127.0.0.1:6379/0"})
+
+    assert "channel layer: Redis at 127.0.0.1:6379" in log
+    assert "hunter2" not in log
+
+
+# --- the development .env -----------------------------------------------------------------------
+def test_settings_read_a_dotenv_file(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DJANGO_DEBUG=1\nDJANGO_SECRET_KEY=from-the-dotenv-file-0123456789\n")
+
+    settings = settings_with(DJANGO_ENV_FILE=str(dotenv))
+
+    assert (settings["DEBUG"], settings["SECRET_KEY"]) == (True, "from-the-dotenv-file-0123456789")
+
+
+def test_the_environment_wins_over_the_dotenv_file(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DJANGO_DEBUG=1\nDJANGO_SECRET_KEY=from-the-dotenv-file-0123456789\n")
+
+    settings = settings_with(DJANGO_ENV_FILE=str(dotenv), **PRODUCTION)
+
+    assert (settings["DEBUG"], settings["SECRET_KEY"]) == (False, PRODUCTION["DJANGO_SECRET_KEY"])
+
+
+def test_make_writes_a_development_dotenv_once_that_settings_read(tmp_path):
+    shutil.copy(PROJECT / "Makefile", tmp_path / "Makefile")
+    subprocess.run(["make", ".env"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    written = (tmp_path / ".env").read_text()
+
+    settings = settings_with(DJANGO_ENV_FILE=str(tmp_path / ".env"))
+    subprocess.run(["make", ".env"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
+
+    assert settings["DEBUG"] is True
+    assert len(settings["SECRET_KEY"]) >= 50 and not settings["SECRET_KEY"].startswith("django-insecure-")
+    assert f"DJANGO_SECRET_KEY={settings['SECRET_KEY']}\n" in written
+    assert (tmp_path / ".env").read_text() == written  # never overwritten
+
+
+def test_manage_py_says_in_one_line_that_the_secret_key_is_missing():
+    result = run(["manage.py", "check"], DJANGO_DEBUG="0")
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("manage.py: DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG is off.")
+    assert "make run" in result.stderr
 
 
 def test_redis_url_selects_the_redis_channel_layer():

@@ -59,5 +59,12 @@ def test_tokens_are_redacted_from_any_log_line():
     assert record.getMessage() == "WSCONNECT /ws/pets/?token=[redacted]"
 
 
+def test_redaction_takes_the_token_only_not_the_words_after_token_equals():
+    hint = 'event=refused reason="Authentication required: pass ?token=<JWT access token>."'
+    assert redact(hint) == hint
+    assert redact('reason="bad ?token=eyJ.a-b_c.d%3D token" x=1') == 'reason="bad ?token=[redacted] token" x=1'
+    assert redact("/ws/pets?token=eyJ.abc.def") == "/ws/pets?token=[redacted]"
+
+
 def test_logfmt_quotes_values_with_spaces():
     assert format_fields({"event": "refused", "detail": 'a "b" c'}) == 'event=refused detail="a \\"b\\" c"'

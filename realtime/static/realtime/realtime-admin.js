@@ -174,8 +174,10 @@ function liveChangelist(element) {
 function swapChangelistForm(current, fresh) {
   const ticked = new Set([...current.querySelectorAll("input.action-select:checked")].map((box) => box.value));
   const action = current.querySelector("select[name=action]")?.value;
+  const widths = [...current.querySelectorAll("#result_list thead th")].map(contentWidth);
   const adopted = document.adoptNode(fresh);
   current.replaceWith(adopted);
+  keepColumnWidths(adopted, widths);
   adopted.querySelectorAll("input.action-select").forEach((box) => {
     if (ticked.has(box.value)) {
       box.checked = true;
@@ -190,6 +192,23 @@ function swapChangelistForm(current, fresh) {
     // actions.js counts the ticked rows on a change: let it count the ones kept.
     adopted.querySelector("input.action-select:checked")?.dispatchEvent(new Event("change", { bubbles: true }));
   }
+}
+
+/** A cell's width without its padding: what its style.width means (content-box). */
+function contentWidth(cell) {
+  const style = getComputedStyle(cell);
+  const padding = Number.parseFloat(style.paddingLeft) + Number.parseFloat(style.paddingRight);
+  return cell.getBoundingClientRect().width - (style.boxSizing === "border-box" ? 0 : padding);
+}
+
+/** Columns do not jump when rows change: each keeps at least the width it had (a table
+ * cell's width is a minimum), and widens only when new content needs it. */
+function keepColumnWidths(form, widths) {
+  const headers = form.querySelectorAll("#result_list thead th");
+  if (headers.length !== widths.length) return; // other columns: nothing to keep
+  headers.forEach((th, index) => {
+    th.style.width = th.style.minWidth = `${widths[index]}px`;
+  });
 }
 
 // --- change form -----------------------------------------------------------------------
@@ -234,19 +253,23 @@ function liveFeed(element) {
   const limit = Number.parseInt(element.dataset.limit, 10) || 10;
   const textField = element.dataset.textField;
 
+  const fieldOf = (data, name) => (name && data[name] !== undefined && data[name] !== null ? String(data[name]) : "");
+
   function add(message, fresh) {
     const item = document.createElement("li");
-    const action = message.action || message.notification_type || message.type;
+    const data = message.data || {};
+    // An activity log's events are all "created": what happened, and to what, is in their data.
+    const action = fieldOf(data, element.dataset.actionField) || message.action || message.notification_type || message.type;
+    const kind = fieldOf(data, element.dataset.kindField) || message.entity_type;
     item.className = FEED_CLASSES[action] || "";
     item.dataset.eventId = String(message.event_id);
-    const data = message.data || {};
-    const text = textField && data[textField] !== undefined ? String(data[textField]) : describe(message);
+    const text = fieldOf(data, textField) || describe(message);
     const line = document.createElement("span");
     line.className = "realtime-feed-text";
     line.textContent = text;
     const meta = document.createElement("span");
     meta.className = "mini quiet";
-    meta.textContent = [timeOf(message), message.entity_type, action].filter(Boolean).join(" · ");
+    meta.textContent = [timeOf(message), kind && kind.replaceAll("_", " "), action].filter(Boolean).join(" · ");
     item.append(line, document.createElement("br"), meta);
     if (fresh) item.classList.add("realtime-added");
     list.prepend(item);

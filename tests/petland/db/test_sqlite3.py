@@ -15,7 +15,7 @@ from petland.db.sqlite3.base import ConnectionPool
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite backend's pool"),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="runs on SQLite only (the SQLite backend's pool)"),
 ]
 
 
