@@ -40,12 +40,12 @@ GAPS_FILLED = Counter(
 )
 PUBLISH_FAILURES = Counter("realtime_publish_failures_total", "Batches the channel layer refused")
 
-_TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+_TOKEN = re.compile(r"((?:token|ticket)=)[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9\-_.]+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """Tokens never reach a log: ``token=…`` and ``Bearer …`` become ``[redacted]``."""
+    """Tokens never reach a log: ``token=…``, ``ticket=…`` and ``Bearer …`` become ``[redacted]``."""
     return _BEARER.sub(r"\1[redacted]", _TOKEN.sub(r"\1[redacted]", text))
 
 
@@ -56,8 +56,22 @@ class RedactTokensFilter(logging.Filter):
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
-            record.msg, record.args = cleaned, None
+            record.msg, record.args = _redacted_args(record) or (cleaned, None)
         return True
+
+
+def _redacted_args(record: logging.LogRecord) -> tuple[Any, tuple] | None:
+    """The record's format and its arguments with each one redacted, when that gives the clean
+    line: formatters that read the arguments themselves (uvicorn's access line unpacks
+    client, method, path, version and status) then keep working."""
+    if not isinstance(record.args, tuple) or not record.args:
+        return None
+    args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+    try:
+        clean = redact(str(record.msg) % args) == str(record.msg) % args
+    except (TypeError, ValueError):
+        return None
+    return (record.msg, args) if clean else None
 
 
 def format_fields(fields: dict[str, Any]) -> str:
