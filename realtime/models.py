@@ -86,3 +86,15 @@ class SocketTicket(models.Model):
 
     def __str__(self) -> str:
         return f"socket ticket for {self.user_id}"
+
+
+class Deployment(models.Model):
+    """The one row naming this deployment: a random identity made at its first migrate. Batches
+    on the channel layer carry it, and hubs drop batches of other deployments that share the
+    Redis server (Redis pub/sub ignores the database number: docs/deployment.md)."""
+
+    identity = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"deployment {self.identity}"

@@ -39,6 +39,10 @@ GAPS_FILLED = Counter(
     "Events the channel layer did not bring (dropped over capacity, lost in an outage) and a hub read from the log",
 )
 PUBLISH_FAILURES = Counter("realtime_publish_failures_total", "Batches the channel layer refused")
+FOREIGN_BATCHES = Counter(
+    "realtime_foreign_batches_dropped_total",
+    "Batches from another deployment sharing the Redis server (same prefix), dropped unread",
+)
 
 _TOKEN = re.compile(r"((?:token|ticket)=)[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9\-_.]+", re.IGNORECASE)
