@@ -68,8 +68,9 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
 
 
 class Daphne:
-    def __init__(self, port: int | None = None, **env: str):
+    def __init__(self, port: int | None = None, *, args: tuple[str, ...] = (), **env: str):
         self.port = port or free_port()
+        self.args = args  # more daphne options, e.g. ("--proxy-headers",) as docs/deployment.md runs it
         self.env = env
         self.proc: subprocess.Popen | None = None
 
@@ -83,7 +84,7 @@ class Daphne:
 
     def start(self) -> Daphne:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "petland.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args, "petland.asgi:application"],
             cwd=ROOT,
             env=child_env(**self.env),
             stdout=subprocess.PIPE,
