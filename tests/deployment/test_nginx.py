@@ -20,7 +20,7 @@ from websockets.sync.client import connect
 
 from tests.realtime.conftest import token_for
 from tests.realtime.test_operations import gauge, scrape
-from tests.support.servers import ROOT, Daphne, free_port, http_json, run_in_shell, wait_for_port
+from tests.support.servers import ROOT, Daphne, LoopbackServer, free_port, http_json, run_in_shell, wait_for_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -69,22 +69,17 @@ def main_config(prefix: Path, site: str) -> str:
     ])
 
 
-class Nginx:
+class Nginx(LoopbackServer):
+    """nginx in the foreground (``daemon off``), a child of the test; stopping it is a fast
+    shutdown, and each request's log line is written when it ends."""
+
     def __init__(self, prefix: Path, site: str, port: int):
-        self.prefix, self.port = prefix, port
+        super().__init__(port)
+        self.prefix = prefix
         (prefix / "logs").mkdir(parents=True, exist_ok=True)
         (prefix / "temp").mkdir(exist_ok=True)
         self.conf = prefix / "nginx.conf"
         self.conf.write_text(main_config(prefix, site))
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> Nginx:
         self.proc = subprocess.Popen(
@@ -95,18 +90,9 @@ class Nginx:
         try:
             wait_for_port(self.port, proc=self.proc)
         except BaseException:
-            self.stop()
+            self.kill()
             raise
         return self
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # fast shutdown; the logs are written as requests end
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
     def logs(self) -> str:
         return "".join(path.read_text() for path in sorted((self.prefix / "logs").glob("*.log")))
