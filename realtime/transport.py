@@ -177,6 +177,10 @@ def publish(deliveries: Sequence[Delivery]) -> None:
     from realtime.hub import Hub
 
     shared = uses_shared_layer()
+    if shared:
+        # Read (once) here, where this thread's database connection is at hand: the publisher's
+        # own thread would open one of its own and hold it for the process's life.
+        deployment_identity()
     wait = in_a_thread_of_its_own()
     handed = Hub.deliver_local(deliveries, publish=shared, track=wait)
     if shared and not handed.publishing:
