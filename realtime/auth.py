@@ -91,9 +91,9 @@ async def _active_user(user_id: Any | None, refusal: str) -> tuple[SocketUser | 
 
 
 class RealtimeAuthMiddleware:
-    """Sets ``scope["user"]``: from a token or else a ticket when one is given (it wins over
-    the session, and ``scope["auth_error"]`` says why it was refused); else from the session cookie through
-    Channels' session stack; else anonymous. A token costs a database hop only when its user
+    """Sets ``scope["user"]``: from a token, else a ticket, when one is given (it wins over the
+    session, and ``scope["auth_error"]`` says why it was refused); else from the session cookie
+    through Channels' session stack; else anonymous. A token costs a database hop only when its user
     is not in the process's account cache; a socket with neither token nor cookie costs none."""
 
     def __init__(self, inner: Any) -> None:

@@ -72,10 +72,10 @@ def _redacted_args(record: logging.LogRecord) -> tuple[Any, tuple] | None:
         return None
     args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
     try:
-        clean = redact(str(record.msg) % args) == str(record.msg) % args
+        line = str(record.msg) % args
     except (TypeError, ValueError):
         return None
-    return (record.msg, args) if clean else None
+    return (record.msg, args) if redact(line) == line else None
 
 
 def format_fields(fields: dict[str, Any]) -> str:
