@@ -1,5 +1,6 @@
 """REST for a user's stored notifications: ``GET /api/notifications/?unread=true``,
-``POST /api/notifications/<id>/read/`` and ``POST /api/notifications/read-all/``."""
+``POST /api/notifications/<id>/read/`` and ``POST /api/notifications/read-all/``; and the
+one-time socket tickets, ``POST /api/realtime/ticket/`` (``realtime.urls``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from realtime import selectors, services
+from realtime import selectors, services, tickets
 from realtime.models import Notification
 
 
@@ -46,3 +48,20 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         return Response({"marked_read": services.notifications_mark_read(user_id=request.user.pk)})
+
+
+class TicketView(APIView):
+    """A one-time ticket for one socket of the signed-in user, valid for ``expires_in`` seconds:
+    ``ws/<channel>/?ticket=…`` then keeps the access token out of URLs that get logged."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "SocketTicket", {"ticket": serializers.CharField(), "expires_in": serializers.IntegerField()}
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        ticket = tickets.ticket_create(user_id=request.user.pk)
+        return Response({"ticket": ticket, "expires_in": tickets.TICKET_SECONDS})

@@ -8,13 +8,15 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from realtime import accounts, checks  # noqa: F401 - checks registers the system checks
         from realtime.fastpath import skip_eager_debug_formatting
         from realtime.publishing import connect_signals
+        from realtime.transport import ensure_deployment_identity
 
         connect_signals()
+        post_migrate.connect(ensure_deployment_identity, sender=self, dispatch_uid="realtime:deployment")
         skip_eager_debug_formatting()
         for signal in (post_save, post_delete):
             signal.connect(accounts.forget_changed_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:accounts")

@@ -1,5 +1,6 @@
 """Who is on the other end of a WebSocket: a JWT access token (``?token=`` or an
-``Authorization: Bearer`` header), else the Django session cookie.
+``Authorization: Bearer`` header), else a one-time ticket (``?ticket=``, ``realtime.tickets``),
+else the Django session cookie.
 
 A token socket's ``scope["user"]`` is a ``SocketUser``: the id and flags the socket needs,
 checked against the database through the per-process cache of ``realtime.accounts``, rather
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -21,7 +23,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from realtime import accounts
+from realtime import accounts, tickets
 
 ANONYMOUS = AnonymousUser()  # stateless: one instance serves every anonymous socket
 
@@ -68,10 +70,20 @@ def user_id_from_token(token: str) -> Any | None:
 
 async def user_for_token(token: str) -> tuple[SocketUser | AnonymousUser, str | None]:
     """The active user a valid access token names, or AnonymousUser and why not."""
-    user_id = user_id_from_token(token)
+    return await _active_user(user_id_from_token(token), "Invalid or expired token.")
+
+
+async def user_for_ticket(ticket: str) -> tuple[SocketUser | AnonymousUser, str | None]:
+    """The active user a valid ticket was made for, or AnonymousUser and why not. The ticket
+    is used up, whatever the answer."""
+    user_id = await database_sync_to_async(tickets.ticket_consume)(ticket=ticket)
+    return await _active_user(user_id, "Invalid, used or expired ticket.")
+
+
+async def _active_user(user_id: Any | None, refusal: str) -> tuple[SocketUser | AnonymousUser, str | None]:
     found = await accounts.status(user_id) if user_id is not None else None
     if found is None:
-        return ANONYMOUS, "Invalid or expired token."
+        return ANONYMOUS, refusal
     is_active, is_staff = found
     if not is_active:
         return ANONYMOUS, "This account is disabled."
@@ -79,9 +91,9 @@ async def user_for_token(token: str) -> tuple[SocketUser | AnonymousUser, str | 
 
 
 class RealtimeAuthMiddleware:
-    """Sets ``scope["user"]``: from a token when one is given (it wins over the session, and
-    ``scope["auth_error"]`` says why a token was refused); else from the session cookie through
-    Channels' session stack; else anonymous. A token costs a database hop only when its user
+    """Sets ``scope["user"]``: from a token, else a ticket, when one is given (it wins over the
+    session, and ``scope["auth_error"]`` says why it was refused); else from the session cookie
+    through Channels' session stack; else anonymous. A token costs a database hop only when its user
     is not in the process's account cache; a socket with neither token nor cookie costs none."""
 
     def __init__(self, inner: Any) -> None:
@@ -92,11 +104,15 @@ class RealtimeAuthMiddleware:
         # The server made this scope for this one connection, so it is filled in place rather
         # than copied: a copy would be held for the socket's life (≈ 0.8 KB per socket).
         token = token_from_scope(scope)
-        if token is not None:
-            scope["user"], error = await user_for_token(token)
+        ticket = query_param(scope, "ticket") if token is None else None
+        if token is not None or ticket is not None:
+            if token is not None:
+                scope["user"], error = await user_for_token(token)
+            else:
+                scope["user"], error = await user_for_ticket(ticket)
             if error is not None:  # only then: one key more makes the dict grow a size
                 scope["auth_error"] = error
-            del token  # not kept alive in this frame for the socket's life
+            del token, ticket  # not kept alive in this frame for the socket's life
             return await self.inner(scope, receive, send)
         if _has_session_cookie(scope):
             return await self.session_stack(scope, receive, send)

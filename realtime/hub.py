@@ -247,7 +247,7 @@ class Hub:
 
     # --- receiving ------------------------------------------------------------------------
     async def _subscribe(self) -> None:
-        from realtime.transport import LAYER_MESSAGE_TYPE, uses_shared_layer
+        from realtime.transport import LAYER_MESSAGE_TYPE, current_deployment_identity, uses_shared_layer
 
         if not uses_shared_layer():
             logger.warning(
@@ -258,20 +258,36 @@ class Hub:
             return
         layer = get_channel_layer()
         delay = 0.2
+        warned = False
         while True:
             try:
+                identity = await current_deployment_identity()
                 name = await layer.new_channel()
                 await layer.group_add(setting("GROUP"), name)
                 await self._catch_up_and_open()
                 delay = 0.2
                 while True:
                     message = await layer.receive(name)
-                    if message.get("type") == LAYER_MESSAGE_TYPE:
-                        # Events at or below the position (this process's own writes, which it
-                        # fanned out already) are dropped before their frames are built.
-                        fresh = [Delivery.from_wire(row) for row in message["events"] if row[0] > self.position]
-                        if fresh:
-                            self._inbox.put_nowait(fresh)
+                    if message.get("type") != LAYER_MESSAGE_TYPE:
+                        continue
+                    if message.get("deployment") != identity:
+                        # Another deployment on this Redis server: pub/sub ignores the database
+                        # number. Its events are not for these sockets, and its ids would move
+                        # the position past this deployment's own next events.
+                        observability.FOREIGN_BATCHES.inc()
+                        if not warned:
+                            warned = True
+                            logger.warning(
+                                "realtime hub dropped a batch of another deployment (%s) on its channel "
+                                "layer: give each deployment its own REALTIME_REDIS_PREFIX",
+                                message.get("deployment"),
+                            )
+                        continue
+                    # Events at or below the position (this process's own writes, which it
+                    # fanned out already) are dropped before their frames are built.
+                    fresh = [Delivery.from_wire(row) for row in message["events"] if row[0] > self.position]
+                    if fresh:
+                        self._inbox.put_nowait(fresh)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -75,3 +75,29 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} for {self.user_id}"
+
+
+class SocketTicket(models.Model):
+    """A one-time credential for one WebSocket handshake (``ws/<channel>/?ticket=…``), so that
+    no long-lived token is written into URLs that proxies and servers log. Stored in the
+    database, where every server process sees it; only its digest is kept, so a copy of the
+    table opens no socket."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the ticket, hex")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"socket ticket for {self.user_id}"
+
+
+class Deployment(models.Model):
+    """The one row naming this deployment: a random identity made at its first migrate. Batches
+    on the channel layer carry it, and hubs drop batches of other deployments that share the
+    Redis server (Redis pub/sub ignores the database number: docs/deployment.md)."""
+
+    identity = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"deployment {self.identity}"

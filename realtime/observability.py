@@ -42,15 +42,19 @@ PUBLISH_FAILURES = Counter("realtime_publish_failures_total", "Batches the chann
 SLOW_CONSUMERS = Counter(
     "realtime_slow_consumers_closed_total", "Sockets closed with 4008 because they stopped reading", ["channel"]
 )
+FOREIGN_BATCHES = Counter(
+    "realtime_foreign_batches_dropped_total",
+    "Batches from another deployment sharing the Redis server (same prefix), dropped unread",
+)
 
-# A token's own characters only (a JWT is base64url and dots, perhaps percent-encoded): the
+# A token's or ticket's own characters only (base64url and dots, perhaps percent-encoded): the
 # hint "pass ?token=<JWT access token>." is no token and stays readable.
-_TOKEN = re.compile(r"(token=)[A-Za-z0-9\-_.~%+/=]+", re.IGNORECASE)
+_TOKEN = re.compile(r"((?:token|ticket)=)[A-Za-z0-9\-_.~%+/=]+", re.IGNORECASE)
 _BEARER = re.compile(r"(bearer\s+)[A-Za-z0-9\-_.]+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """Tokens never reach a log: ``token=…`` and ``Bearer …`` become ``[redacted]``."""
+    """Tokens never reach a log: ``token=…``, ``ticket=…`` and ``Bearer …`` become ``[redacted]``."""
     return _BEARER.sub(r"\1[redacted]", _TOKEN.sub(r"\1[redacted]", text))
 
 
@@ -61,8 +65,22 @@ class RedactTokensFilter(logging.Filter):
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
-            record.msg, record.args = cleaned, None
+            record.msg, record.args = _redacted_args(record) or (cleaned, None)
         return True
+
+
+def _redacted_args(record: logging.LogRecord) -> tuple[Any, tuple] | None:
+    """The record's format and its arguments with each one redacted, when that gives the clean
+    line: formatters that read the arguments themselves (uvicorn's access line unpacks
+    client, method, path, version and status) then keep working."""
+    if not isinstance(record.args, tuple) or not record.args:
+        return None
+    args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+    try:
+        line = str(record.msg) % args
+    except (TypeError, ValueError):
+        return None
+    return (record.msg, args) if redact(line) == line else None
 
 
 def format_fields(fields: dict[str, Any]) -> str:

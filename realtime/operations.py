@@ -12,6 +12,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -43,7 +44,8 @@ def _check_database() -> str:
 
 
 def _check_channel_layer() -> str:
-    """A message sent to a fresh channel comes back within the timeout."""
+    """A message sent to a fresh channel comes back within the timeout; the channel is closed
+    afterwards, so that probing leaves no subscription or queue behind."""
     layer = get_channel_layer()
     if layer is None:
         return "error: no channel layer"
@@ -51,13 +53,16 @@ def _check_channel_layer() -> str:
 
     async def round_trip() -> None:
         channel = await layer.new_channel("readyz.")
-        token = uuid.uuid4().hex
         receiving = asyncio.ensure_future(layer.receive(channel))
-        await asyncio.sleep(0)
-        await layer.send(channel, {"type": "readyz.ping", "token": token})
-        message = await asyncio.wait_for(receiving, timeout)
-        if message.get("token") != token:
-            raise RuntimeError("wrong message")
+        try:
+            await asyncio.sleep(0)
+            token = uuid.uuid4().hex
+            await layer.send(channel, {"type": "readyz.ping", "token": token})
+            message = await asyncio.wait_for(receiving, timeout)
+            if message.get("token") != token:
+                raise RuntimeError("wrong message")
+        finally:
+            await _close_channel(layer, channel, receiving)
 
     started = time.monotonic()
     try:
@@ -65,6 +70,24 @@ def _check_channel_layer() -> str:
     except Exception as exc:
         return f"error: {type(exc).__name__} after {time.monotonic() - started:.2f}s"
     return "ok"
+
+
+async def _close_channel(layer: Any, channel: str, receiving: asyncio.Future) -> None:
+    """Forget a channel made by ``new_channel``. Channels has no ``delete_channel()``; its
+    stand-in in channels_redis's pub/sub layer is a cancelled ``receive``, which drops the
+    channel's queue and unsubscribes it in Redis. A receive that took its message cleaned up
+    nothing there, so a second one is started and cancelled. (The core and in-memory layers
+    keep nothing once the message is taken.)"""
+    if not receiving.done():
+        receiving.cancel()
+        await asyncio.gather(receiving, return_exceptions=True)
+        return
+    if receiving.cancelled() or not isinstance(layer, RedisPubSubChannelLayer):
+        return
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)  # let it reach the channel's queue, where a cancel cleans up
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
 
 
 def _allowed(request: HttpRequest) -> bool:

@@ -21,6 +21,11 @@ Without a shared layer (the in-memory layer) the hand-off to the hub is the only
 
 Publishing never raises into the caller: the events are already in the log, and every hub
 polls the log for what the layer failed to bring (``realtime.hub``).
+
+Every batch carries this deployment's identity (a random id made at its first migrate and kept
+in its database), and hubs drop batches of any other: two deployments on one Redis server share
+its pub/sub channels whatever their database numbers, and another deployment's events would
+reach the wrong sockets and move a hub's position past its own events.
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ import atexit
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from asgiref.sync import SyncToAsync
+from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import DEFAULT_DB_ALIAS
 
 from realtime import observability
 from realtime.conf import setting
@@ -44,6 +53,44 @@ logger = logging.getLogger(__name__)
 LAYER_MESSAGE_TYPE = "realtime.events"  # picks the hub's handler; not the client-facing type
 OUTAGE_BACKOFF_SECONDS = 1.0
 LOCAL_FAN_OUT_WAIT_SECONDS = 0.05  # the longest a committing thread waits for its own hub
+
+
+_identity: str | None = None  # this process's deployment identity, read once
+_identity_lock = threading.Lock()
+
+
+def deployment_identity() -> str:
+    """This deployment's identity: read from its database once per process (made there if the
+    row is missing)."""
+    global _identity
+    if _identity is None:
+        with _identity_lock:
+            if _identity is None:
+                _identity = _stored_identity(default=uuid.uuid4().hex)
+    return _identity
+
+
+async def current_deployment_identity() -> str:
+    """``deployment_identity()`` from async code: no thread hop once it is known."""
+    return _identity if _identity is not None else await database_sync_to_async(deployment_identity)()
+
+
+def _stored_identity(*, default: str, using: str = DEFAULT_DB_ALIAS, model: Any = None) -> str:
+    from realtime.models import Deployment
+
+    row, _ = (model or Deployment).objects.using(using).get_or_create(pk=1, defaults={"identity": default})
+    return row.identity
+
+
+def ensure_deployment_identity(*, using: str = DEFAULT_DB_ALIAS, apps: Any = None, **kwargs: Any) -> None:
+    """``post_migrate``: the first migrate makes the identity. A flush, which empties the table
+    and sends ``post_migrate`` again, gets back the identity this process already works under,
+    so that its peers on the same database keep hearing each other."""
+    try:
+        model = apps.get_model("realtime", "Deployment") if apps is not None else None
+    except LookupError:  # migrated back to before the table existed
+        return
+    _stored_identity(default=_identity or uuid.uuid4().hex, using=using, model=model)
 
 
 def uses_shared_layer() -> bool:
@@ -109,7 +156,8 @@ class LayerPublisher:
         if time.monotonic() < self._down_until:
             return
         try:
-            await get_channel_layer().group_send(setting("GROUP"), {"type": LAYER_MESSAGE_TYPE, "events": batch})
+            message = {"type": LAYER_MESSAGE_TYPE, "deployment": await current_deployment_identity(), "events": batch}
+            await get_channel_layer().group_send(setting("GROUP"), message)
         except Exception:
             # The log keeps the events; hubs fetch them when they poll.
             observability.PUBLISH_FAILURES.inc()
@@ -129,6 +177,10 @@ def publish(deliveries: Sequence[Delivery]) -> None:
     from realtime.hub import Hub
 
     shared = uses_shared_layer()
+    if shared:
+        # Read (once) here, where this thread's database connection is at hand: the publisher's
+        # own thread would open one of its own and hold it for the process's life.
+        deployment_identity()
     wait = in_a_thread_of_its_own()
     handed = Hub.deliver_local(deliveries, publish=shared, track=wait)
     if shared and not handed.publishing:

@@ -1,13 +1,14 @@
-"""The real-time app's pages; a project includes them at its root:
-``path("", include("realtime.urls"))``."""
+"""The real-time app's pages and its socket-ticket endpoint; a project includes them at its
+root: ``path("", include("realtime.urls"))``."""
 
 from django.urls import path
 
-from realtime import views
+from realtime import api, views
 
 app_name = "realtime"
 
 urlpatterns = [
     path("live/", views.live, name="live"),
     path("realtime/example/", views.example, name="example"),
+    path("api/realtime/ticket/", api.TicketView.as_view(), name="ticket"),
 ]

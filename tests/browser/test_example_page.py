@@ -49,7 +49,9 @@ def test_the_example_page_receives_an_update_made_through_the_api(server, page, 
     data = json.loads(line.inner_text().split(" ", 3)[3])
     assert data == {"pet_id": pet_id, "name": "Luna", "species": "Perro", "breed": "Beagle", "age": 2,
                     "user_id": alice.pk}
-    assert page.sockets[0].startswith(f"{server.ws}/ws/pets/?token=")
+    # Signed in, the page passes a token function: each connect trades the token for a ticket.
+    assert page.sockets[0].startswith(f"{server.ws}/ws/pets/?ticket=")
+    assert not any("token=" in url for url in page.sockets)
 
 
 def test_after_a_server_restart_the_page_reconnects_and_shows_what_it_missed(server, page, alice):
@@ -98,13 +100,16 @@ def test_a_refused_token_does_not_start_a_reconnect_loop(server, page):
 
 
 def test_after_five_failed_attempts_it_fails_and_retries_when_the_browser_is_back_online(server, page, alice):
+    # Each attempt asks for a ticket first; while the server is down, that request fails.
+    attempts: list[str] = []
+    page.on("request", lambda request: attempts.append(request.url) if "/api/realtime/ticket/" in request.url else None)
     open_example(page, server, alice, "delay=50")
     server.kill()
 
     expect(page.locator("#state")).to_have_text("failed", timeout=8_000)
-    assert len(page.sockets) == 1 + 5  # the first connection and five attempts
+    assert len(attempts) == 1 + 5  # the first connection and five attempts
     page.wait_for_timeout(1_000)
-    assert len(page.sockets) == 6  # and no more once failed
+    assert len(attempts) == 6  # and no more once failed
     # Scheduled after 50, 100, 200, 400 and 800 ms, each spread by at most ±25%.
     delays = [int(d) for d in re.findall(r"reconnecting · attempt \d · in (\d+) ms", page.locator("#log").inner_text())]
     assert len(delays) == 5

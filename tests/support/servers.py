@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Self
 
 from django.conf import settings
 from django.db import connection
@@ -67,10 +68,11 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-class Daphne:
-    def __init__(self, port: int | None = None, **env: str):
+class LoopbackServer:
+    """A server child process on a loopback port: its URLs, and stopping it."""
+
+    def __init__(self, port: int | None = None):
         self.port = port or free_port()
-        self.env = env
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -81,8 +83,38 @@ class Daphne:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Daphne(LoopbackServer):
+    def __init__(self, port: int | None = None, *, args: tuple[str, ...] = (), **env: str):
+        super().__init__(port)
+        self.args = args  # more daphne options, e.g. ("--proxy-headers",) as docs/deployment.md runs it
+        self.env = env
+
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "petland.asgi:application"]
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args, "petland.asgi:application"]
 
     def start(self) -> Daphne:
         self.proc = subprocess.Popen(
@@ -100,26 +132,6 @@ class Daphne:
             self.kill()  # never leave a half-started server behind
             raise
         return self
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self) -> Daphne:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class Uvicorn(Daphne):

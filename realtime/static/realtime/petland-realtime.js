@@ -4,7 +4,8 @@
  *
  *   import { RealtimeChannel } from "/static/realtime/petland-realtime.js";
  *   const pets = new RealtimeChannel("pets", {
- *     token: () => localStorage.getItem("access"),   // or a string; omit to use the session cookie
+ *     token: () => localStorage.getItem("access"),   // fetched before each connect and traded for a
+ *                                                    // one-time ticket; a string is sent as ?token=
  *     onUpdate: (message) => console.log(message.action, message.data),
  *     onNotification: (message) => console.log(message.notification_type, message.data),
  *     onStateChange: (state, detail) => console.log(state, detail),
@@ -45,8 +46,9 @@ export class RealtimeChannel {
    * @param {string} channel  one of the protocol's channels: "pets", "users", ...
    * @param {object} [options]
    * @param {string|function():(string|null|Promise<string|null>)} [options.token]
-   *        a JWT access token, or a function called before every (re)connect that returns
-   *        a fresh one; without it the browser's session cookie authenticates.
+   *        a JWT access token (sent as ?token=), or a function called before every (re)connect
+   *        that returns a fresh one, traded for a one-time ?ticket= (the token stays out of
+   *        logged URLs); without it the browser's session cookie authenticates.
    * @param {string} [options.url]  the server's base URL ("wss://example.com"); default: this page's host.
    * @param {number} [options.lastEventId]  resume after this event id on the first connect.
    * @param {boolean} [options.autoConnect=true]
@@ -146,7 +148,14 @@ export class RealtimeChannel {
     try {
       url = await this._url();
     } catch (error) {
-      if (generation === this._generation) this._lost({ code: 0, reason: `no token: ${error}` });
+      if (generation !== this._generation) return;
+      if (error instanceof TicketRefused) {
+        // The server refused the token: as final as a socket closed with 4401.
+        const refusal = { type: "error", code: "unauthenticated", message: error.message };
+        this._lost({ code: 4401, reason: error.message, error: refusal });
+      } else {
+        this._lost({ code: 0, reason: `no token: ${error}` });
+      }
       return;
     }
     if (generation !== this._generation || this._closedByPage) return;
@@ -179,8 +188,14 @@ export class RealtimeChannel {
   async _url() {
     const base = (this.options.url || defaultBaseUrl()).replace(/\/+$/, "");
     const params = new URLSearchParams();
-    const token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
-    if (token) params.set("token", token);
+    if (typeof this.options.token === "function") {
+      // A one-time ticket, fetched with the token before each connect, keeps the token itself
+      // out of the socket's URL, which proxies and servers write to their access logs.
+      const token = await this.options.token();
+      if (token) params.set("ticket", await fetchTicket(base, token));
+    } else if (this.options.token) {
+      params.set("token", this.options.token);
+    }
     if (this.lastEventId !== null) params.set("last_event_id", String(this.lastEventId));
     const query = params.toString();
     return `${base}/ws/${encodeURIComponent(this.channel)}/${query ? `?${query}` : ""}`;
@@ -332,6 +347,24 @@ export class RealtimeChannel {
     // "reconnecting" is reported for every attempt, so that pages can show the countdown.
     if (changed || state === State.RECONNECTING) call(this.options.onStateChange, state, detail);
   }
+}
+
+/** The token was refused when asked for a ticket (401 or 403). */
+class TicketRefused extends Error {}
+
+/** A one-time socket ticket (docs/protocol.md): POST /api/realtime/ticket/ with the token. */
+async function fetchTicket(base, token) {
+  const response = await fetch(`${base.replace(/^ws/, "http")}/api/realtime/ticket/`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+    credentials: "omit", // the token authenticates, not a cookie
+  });
+  if (response.status === 401 || response.status === 403) {
+    const body = await response.json().catch(() => ({}));
+    throw new TicketRefused(body.detail || body.message || `the token was refused (${response.status})`);
+  }
+  if (!response.ok) throw new Error(`the ticket request answered ${response.status}`);
+  return (await response.json()).ticket;
 }
 
 function defaultBaseUrl() {
