@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('realtime', '0001_initial'),
+        ('realtime', '0003_deployment'),
     ]
 
     operations = [
