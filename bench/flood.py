@@ -98,8 +98,8 @@ def _provision_here(events: int) -> None:
     from django.db import transaction
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from realtime import selectors
-    from realtime.notifications import notification_service
+    from realtime.log import selectors
+    from realtime.declaring.notifications import notification_service
 
     call_command("migrate", interactive=False, verbosity=0)
     users: dict = {}

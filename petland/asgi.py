@@ -20,9 +20,9 @@ skip_daphne_form_parsing()  # Django parses request bodies; daphne need not pars
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from realtime.auth import RealtimeAuthMiddleware  # noqa: E402
-from realtime.origin import OriginCheck  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.sockets.auth import RealtimeAuthMiddleware  # noqa: E402
+from realtime.sockets.origin import OriginCheck  # noqa: E402
+from realtime.sockets.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

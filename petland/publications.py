@@ -10,7 +10,7 @@ from typing import Any
 from petland import event_serializers as s
 from petland import models as m
 from petland import notices
-from realtime.registry import Access, Publication
+from realtime.declaring.registry import Access, Publication
 
 
 def _owner(instance: Any) -> Iterable[int]:

@@ -11,6 +11,6 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("petland/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("petland.api.urls")),
-    path("", include("realtime.urls")),  # /live/ and /realtime/example/
-    path("", include("realtime.operations_urls")),  # /healthz, /readyz, /metrics
+    path("", include("realtime.web.urls")),  # /live/ and /realtime/example/
+    path("", include("realtime.web.operations_urls")),  # /healthz, /readyz, /metrics
 ]

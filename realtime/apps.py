@@ -10,10 +10,11 @@ class RealtimeConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_delete, post_migrate, post_save
 
-        from realtime import accounts, checks  # noqa: F401 - checks registers the system checks
-        from realtime.fastpath import skip_eager_debug_formatting
-        from realtime.publishing import connect_signals
-        from realtime.transport import ensure_deployment_identity
+        from realtime import checks  # noqa: F401 - checks registers the system checks
+        from realtime.sockets import accounts
+        from realtime.speedups.daphne import skip_eager_debug_formatting
+        from realtime.declaring.publishing import connect_signals
+        from realtime.delivery.layer import ensure_deployment_identity
 
         connect_signals()
         post_migrate.connect(ensure_deployment_identity, sender=self, dispatch_uid="realtime:deployment")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core import checks
 
-from realtime.transport import uses_shared_layer
+from realtime.delivery.layer import uses_shared_layer
 
 
 @checks.register()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 DEFAULTS: dict[str, Any] = {
     "PUBLICATIONS": None,  # dotted path to the project's list of Publication
@@ -30,9 +33,22 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],  # besides signed-in staff
     "STATS_REDIS_URL": None,  # where server processes report their connections (realtime_stats)
     "STATS_INTERVAL": 2.0,
-    "STATS_KEY_PREFIX": "realtime-stats:",  # seconds between checks that connected users are still active/staff  # the channel that carries each user's notifications  # channel-layer group every server process subscribes to
+    "STATS_KEY_PREFIX": "realtime-stats:",  # the Redis keys server processes report under
 }
 
 
+@functools.cache
+def _merged() -> dict[str, Any]:
+    return {**DEFAULTS, **getattr(settings, "REALTIME", {})}
+
+
 def setting(name: str) -> Any:
-    return {**DEFAULTS, **getattr(settings, "REALTIME", {})}[name]
+    """``settings.REALTIME[name]``, or its default. Read on the fan-out's path (per socket per
+    batch), so the merged table is built once, and again when ``settings.REALTIME`` changes."""
+    return _merged()[name]
+
+
+@receiver(setting_changed)
+def _forget_merged(*, setting: str, **kwargs: Any) -> None:
+    if setting == "REALTIME":
+        _merged.cache_clear()

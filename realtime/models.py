@@ -12,7 +12,7 @@ from django.db import models
 
 class Event(models.Model):
     """One published message. ``seq`` is the client-visible ``event_id``: NULL until the
-    sequencer numbers the event after its transaction commits (see ``realtime.event_log``)."""
+    sequencer numbers the event after its transaction commits (see ``realtime.log.event_log``)."""
 
     class Type(models.TextChoices):
         REALTIME_UPDATE = "realtime_update"

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from realtime import rows
+from realtime.speedups import orm as rows
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

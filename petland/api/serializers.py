@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from petland import models, selectors, services
-from realtime import rows
+from realtime.speedups import orm as rows
 
 
 class RecordField(serializers.PrimaryKeyRelatedField):

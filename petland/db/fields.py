@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, router
 
-from realtime import rows
+from realtime.speedups import orm as rows
 
 
 class ForeignKey(models.ForeignKey):

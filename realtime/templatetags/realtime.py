@@ -14,8 +14,8 @@ from typing import Any
 from django import template
 from django.db import models
 
-from realtime import selectors
-from realtime.registry import Publication, registry
+from realtime.log import selectors
+from realtime.declaring.registry import Publication, registry
 
 register = template.Library()
 

@@ -152,7 +152,7 @@ def test_the_heartbeat_finds_a_server_that_stopped_answering(server, page, alice
 
 def test_stored_notifications_reach_the_page_once_and_are_acknowledged(server, page, alice):
     from realtime.models import Notification
-    from realtime.notifications import notification_service
+    from realtime.declaring.notifications import notification_service
 
     ids = [notification_service.sync.send_success_notification(alice.pk, f"while away {i}") for i in (1, 2)]
     page.goto(f"{server.http}/realtime/example/?channel=users")

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from petland.asgi import application
-from realtime.hub import Hub
+from realtime.delivery.hub import Hub
 
 
 def token_for(user) -> str:

@@ -1,4 +1,4 @@
-"""Token sockets check their user's account through a per-process cache (realtime/accounts.py):
+"""Token sockets check their user's account through a per-process cache (realtime/sockets/accounts.py):
 a browser's sockets after the first cost no query, and no change to an account is missed for
 longer than the revalidation interval."""
 
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from petland.models import User
-from realtime import selectors
+from realtime.log import selectors
 from tests.realtime.conftest import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

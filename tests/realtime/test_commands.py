@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.management import CommandError, call_command
 
-from realtime import selectors
+from realtime.log import selectors
 from realtime.models import Event, Notification
 from tests.factories import PetFactory
 from tests.realtime.conftest import token_for

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from realtime import transport
+from realtime.delivery import layer
 from realtime.models import Deployment
 from tests.realtime.conftest import token_for
 from tests.realtime.test_operations import scrape
@@ -36,12 +36,12 @@ def redis_db(number: int) -> str:
 def test_the_deployment_has_one_identity_made_at_migrate_and_read_once_per_process():
     stored = Deployment.objects.get()
     assert len(stored.identity) == 32
-    assert transport.deployment_identity() == stored.identity
+    assert layer.deployment_identity() == stored.identity
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_flush_keeps_the_identity_this_process_works_under():
-    known = transport.deployment_identity()
+    known = layer.deployment_identity()
     call_command("flush", interactive=False, verbosity=0)
     assert Deployment.objects.get().identity == known
 
@@ -118,8 +118,8 @@ async def test_a_hub_drops_a_batch_of_another_deployment(open_socket, staff, ali
     from channels.layers import get_channel_layer
 
     from realtime.conf import setting
-    from realtime.event_log import Delivery
-    from realtime.hub import Hub
+    from realtime.log.event_log import Delivery
+    from realtime.delivery.hub import Hub
     from realtime.observability import FOREIGN_BATCHES
 
     socket, established = await open_socket("pets", staff)
@@ -130,7 +130,7 @@ async def test_a_hub_drops_a_batch_of_another_deployment(open_socket, staff, ali
     before = FOREIGN_BATCHES._value.get()
     await get_channel_layer().group_send(
         setting("GROUP"),
-        {"type": transport.LAYER_MESSAGE_TYPE, "deployment": "someone-else", "events": [foreign.to_wire()]},
+        {"type": layer.LAYER_MESSAGE_TYPE, "deployment": "someone-else", "events": [foreign.to_wire()]},
     )
     for _ in range(100):
         if FOREIGN_BATCHES._value.get() > before:

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from petland import services
 from petland.models import Pet
-from realtime import event_log, publishing
-from realtime.event_log import Delivery
+from realtime.log import event_log
+from realtime.declaring import publishing
+from realtime.log.event_log import Delivery
 from realtime.models import Event, EventCounter
 from tests.factories import PetFactory
 

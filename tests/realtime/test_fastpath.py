@@ -7,8 +7,8 @@ import json
 import pytest
 from websockets.sync.client import connect
 
-from realtime.fastpath import direct_writer
-from realtime.messages import websocket_frame
+from realtime.speedups.daphne import direct_writer
+from realtime.log.messages import websocket_frame
 from tests.factories import ServiceFactory
 from tests.support.servers import Daphne
 
@@ -96,7 +96,7 @@ def _read_all(sock, size: int) -> bytes:
 def test_a_frame_goes_straight_to_an_idle_socket_and_what_the_kernel_refuses_is_queued_in_order():
     import socket
 
-    from realtime.fastpath import send_now
+    from realtime.speedups.daphne import send_now
 
     server_end, client_end = socket.socketpair()
     server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
@@ -116,7 +116,7 @@ def test_a_frame_goes_straight_to_an_idle_socket_and_what_the_kernel_refuses_is_
 def test_nothing_overtakes_bytes_twisted_still_holds():
     import socket
 
-    from realtime.fastpath import send_now
+    from realtime.speedups.daphne import send_now
 
     server_end, client_end = socket.socketpair()
     with server_end, client_end:
@@ -139,7 +139,7 @@ def test_an_upgraded_socket_lets_go_of_the_http_request_it_came_from():
     from twisted.internet.testing import StringTransport
     from twisted.web.http import HTTPChannel, Request
 
-    from realtime.fastpath import release_upgrade_request
+    from realtime.speedups.daphne import release_upgrade_request
 
     # What daphne leaves after an upgrade: the transport now belongs to the WebSocket protocol,
     # but the HTTP channel that parsed the handshake is still registered as its producer, and

@@ -14,7 +14,7 @@ from django.test import override_settings
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from realtime.hub import Hub
+from realtime.delivery.hub import Hub
 from tests.realtime.conftest import token_for
 from tests.support.servers import Daphne, RedisServer, http_json, run_in_shell, start_in_shell
 
@@ -191,7 +191,7 @@ async def test_hub_held_over_channel_capacity_loses_nothing(open_socket, alice):
         "from petland.models import Pet, User\n"
         f"alice = User.objects.get(pk={alice.pk})\n"
         "for i in range(30): Pet.objects.create(owner=alice, name=f'burst-{i}', species='Perro')\n"
-        "from realtime.transport import layer_publisher\n"
+        "from realtime.delivery.layer import layer_publisher\n"
         "assert layer_publisher.flush(10)\n",
         REDIS_LAYER="core", REDIS_LAYER_CAPACITY="1",
     )

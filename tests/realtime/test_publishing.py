@@ -9,10 +9,10 @@ import pytest
 from django.db import transaction
 
 from petland.models import Invoice, Payment, Pet, Reservation, User
-from realtime import selectors
+from realtime.log import selectors
 from realtime.models import Event, Notification
-from realtime.notifications import notification_service
-from realtime.publishing import publish_instances
+from realtime.declaring.notifications import notification_service
+from realtime.declaring.publishing import publish_instances
 from tests.factories import (
     EmployeeFactory,
     InvoiceFactory,

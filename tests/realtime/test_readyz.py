@@ -14,7 +14,7 @@ from django.conf import settings
 from channels.db import database_sync_to_async
 from django.test import RequestFactory
 
-from realtime.operations import readyz
+from realtime.web.operations import readyz
 from tests.support.servers import Daphne
 
 PROBES = 200

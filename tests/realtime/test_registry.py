@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from petland.models import ActivityLog, User
-from realtime.registry import registry
+from realtime.declaring.registry import registry
 from tests.factories import (
     EmployeeFactory,
     InvoiceFactory,

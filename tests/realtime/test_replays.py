@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from realtime import event_log, log_reads, messages, selectors
+from realtime.log import event_log, messages, selectors, threads as log_reads
 from realtime.conf import setting
 from realtime.models import Event
 from tests.factories import PetFactory

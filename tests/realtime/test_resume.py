@@ -11,9 +11,9 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
 
-from realtime import event_log, messages, services
+from realtime.log import event_log, messages, services
 from realtime.models import Event, Notification
-from realtime.notifications import notification_service
+from realtime.declaring.notifications import notification_service
 from tests.factories import PetFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 
 from petland import models as m
-from realtime import rows
+from realtime.speedups import orm as rows
 from realtime.models import Event
 from tests.factories import InvoiceFactory, PaymentFactory, PetFactory
 

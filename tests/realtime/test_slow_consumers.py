@@ -12,8 +12,8 @@ from websockets.sync.client import connect
 
 from realtime import observability
 from realtime.conf import setting
-from realtime.hub import Hub
-from realtime.notifications import notification_service
+from realtime.delivery.hub import Hub
+from realtime.declaring.notifications import notification_service
 from tests.realtime.conftest import token_for
 from tests.support.raw_websocket import RawWebSocket
 from tests.support.servers import Daphne, Uvicorn, start_in_shell
@@ -32,7 +32,7 @@ def test_a_socket_that_stops_reading_is_closed_with_4008_while_another_gets_ever
         with connect(f"{server.ws}{path}", open_timeout=10, max_size=None, max_queue=None) as reader:
             assert json.loads(reader.recv(timeout=5))["type"] == "connection_established"
             writer = start_in_shell(
-                f"from realtime.notifications import notification_service as n\n"
+                f"from realtime.declaring.notifications import notification_service as n\n"
                 f"for i in range({EVENTS}): n.sync.send_pet_update('updated', {{'pet_id': i, 'note': 'x' * {NOTE_BYTES}}})"
             )
             received = [json.loads(reader.recv(timeout=30)) for _ in range(EVENTS)]

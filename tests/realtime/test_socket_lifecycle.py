@@ -17,8 +17,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from petland.asgi import application
-from realtime import observability, selectors
-from realtime.hub import Hub
+from realtime import observability
+from realtime.log import selectors
+from realtime.delivery.hub import Hub
 from tests.factories import PetFactory
 from tests.realtime.conftest import token_for
 from tests.support.raw_websocket import RawWebSocket

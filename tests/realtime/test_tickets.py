@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from websockets.sync.client import connect
 
-from realtime import tickets
+from realtime.sockets import tickets
 from realtime.models import SocketTicket
 from realtime.observability import RedactTokensFilter
 from tests.realtime.conftest import token_for

@@ -17,10 +17,12 @@ from rest_framework_simplejwt.tokens import AccessToken
 from django.db import transaction
 
 from petland.asgi import application
-from realtime import event_log, messages, transport
+from realtime.log import event_log, messages
+from realtime.delivery import transport
 from realtime.conf import setting
-from realtime.event_log import Delivery
-from realtime.hub import Hub
+from realtime.log.event_log import Delivery
+from realtime.delivery.hub import Hub
+from realtime.delivery.layer import LayerPublisher
 from realtime.models import Event
 from tests.factories import PetFactory
 
@@ -206,7 +208,7 @@ async def test_a_publish_cancelled_at_any_moment_ends_so_a_hub_always_stops():
     # A hub stops by cancelling its tasks, one of which may be publishing. redis-py 8 wraps each
     # socket write in asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands
     # as the write completes (about one stop in seven here): the task published on, for ever.
-    publisher = transport.LayerPublisher()
+    publisher = LayerPublisher()
     event = Delivery(1, "pets", "realtime_update", "1", frozenset(), True, True, '{"type":"realtime_update"}', time.time())
     batch = [event.to_wire()]
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from petland import models
 from realtime.models import Notification
-from realtime.notifications import notification_service
+from realtime.declaring.notifications import notification_service
 from tests.factories import (
     EmployeeFactory,
     InvoiceFactory,

@@ -103,7 +103,7 @@ def test_policy_closes_keep_their_codes_over_daphne(bob):
 
     with LoggedDaphne(REALTIME_MESSAGE_BURST="3", REALTIME_MAX_SOCKETS_PER_USER="1") as server:
         codes = asyncio.run(scenario(server))
-    # autobahn's sendClose() accepts only 1000 and 3000-4999: realtime.fastpath closes directly
+    # autobahn's sendClose() accepts only 1000 and 3000-4999: realtime.speedups.daphne closes directly
     assert codes == {"too big": 1009, "rate limited": 1008, "too many": 1008}
 
 

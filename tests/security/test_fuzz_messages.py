@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from realtime.hub import Hub
+from realtime.delivery.hub import Hub
 from tests.realtime.conftest import Socket, token_for
 from tests.security.conftest import realtime_settings
 

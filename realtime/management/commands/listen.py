@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 from realtime.management.commands.notify import find_user
-from realtime.registry import registry
+from realtime.declaring.registry import registry
 
 FINAL_CLOSE_CODES = {4401: "unauthenticated", 4403: "forbidden", 4404: "unknown channel", 1008: "policy violation"}
 MAX_ATTEMPTS = 5

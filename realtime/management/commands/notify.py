@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from realtime.notifications import notification_service
+from realtime.declaring.notifications import notification_service
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from realtime import services
+from realtime.log import services
 from realtime.conf import setting
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 from django.core.management.base import BaseCommand, CommandParser
 
-from realtime import stats
+from realtime.delivery import stats
 
 
 class Command(BaseCommand):

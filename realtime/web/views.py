@@ -8,9 +8,9 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from realtime import selectors
-from realtime.messages import ACTIONS
-from realtime.registry import registry
+from realtime.log import selectors
+from realtime.log.messages import ACTIONS
+from realtime.declaring.registry import registry
 
 
 def _channels() -> list[str]:

@@ -1,6 +1,6 @@
 """REST for a user's stored notifications: ``GET /api/notifications/?unread=true``,
 ``POST /api/notifications/<id>/read/`` and ``POST /api/notifications/read-all/``; and the
-one-time socket tickets, ``POST /api/realtime/ticket/`` (``realtime.urls``)."""
+one-time socket tickets, ``POST /api/realtime/ticket/`` (``realtime.web.urls``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from realtime import selectors, services, tickets
+from realtime.log import selectors, services
+from realtime.sockets import tickets
 from realtime.models import Notification
 
 

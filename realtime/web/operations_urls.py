@@ -1,6 +1,6 @@
 from django.urls import path
 
-from realtime import operations
+from realtime.web import operations
 
 urlpatterns = [
     path("healthz", operations.healthz, name="healthz"),

@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
-from realtime import messages, rows
+from realtime.log import messages
+from realtime.speedups import orm as rows
 from realtime.models import Event, EventCounter
 
 

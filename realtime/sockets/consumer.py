@@ -1,8 +1,8 @@
 """The WebSocket consumer: authenticate, register with the process hub, signal ready, relay.
 
 It never writes domain rows and never touches the ORM outside ``database_sync_to_async`` (or
-the log-read threads of ``realtime.log_reads``). There is no channel-layer group per socket:
-the process's hub (``realtime.hub``) holds the one subscription and hands each event, already
+the log-read threads of ``realtime.log.threads``). There is no channel-layer group per socket:
+the process's hub (``realtime.delivery.hub``) holds the one subscription and hands each event, already
 encoded, to the sockets that may see it. The hub never waits on a socket: what cannot be
 written at once is queued here and sent by a task of the socket's own, and a socket that stops
 reading is closed with 4008 once it holds ``MAX_SEND_BUFFER`` bytes unsent.
@@ -25,16 +25,18 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import fastpath, log_reads, messages, observability, selectors, services
-from realtime.auth import query_param
-from realtime.buckets import refill
-from realtime.client_messages import InvalidMessage, is_number, notification_ids, parse, record_ids, sorted_ids
-from realtime.client_messages import event_id as resume_event_id
+from realtime import observability
+from realtime.speedups import daphne as fastpath
+from realtime.log import messages, selectors, services, threads as log_reads
+from realtime.sockets.auth import query_param
+from realtime.delivery.buckets import refill
+from realtime.sockets.client_messages import InvalidMessage, is_number, notification_ids, parse, record_ids, sorted_ids
+from realtime.sockets.client_messages import event_id as resume_event_id
 from realtime.conf import setting
-from realtime.event_log import Delivery
-from realtime.hub import Hub
+from realtime.log.event_log import Delivery
+from realtime.delivery.hub import Hub
 from realtime.observability import delivery_log, security_log
-from realtime.registry import Access, registry
+from realtime.declaring.registry import Access, registry
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNAUTHENTICATED = 4401

@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from realtime.conf import setting
-from realtime.event_log import Delivery
+from realtime.log.event_log import Delivery
 from realtime.models import Event, EventCounter, Notification
 
 

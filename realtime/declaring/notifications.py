@@ -1,6 +1,6 @@
 """The notification service, for code that sends its own events.
 
-    from realtime.notifications import notification_service
+    from realtime.declaring.notifications import notification_service
     await notification_service.send_success_notification(user_id="123", success_message="Mascota creada exitosamente")
     notification_service.sync.send_pet_update("updated", {...})   # from sync code
 
@@ -19,8 +19,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
-from realtime import publishing
-from realtime.registry import registry
+from realtime.declaring import publishing
+from realtime.declaring.registry import registry
 
 
 def _audience_from_data(data: Mapping[str, Any]) -> list[int]:

@@ -3,7 +3,7 @@ trailing slash is optional). Unknown names reach the consumer, which closes with
 
 from django.urls import re_path
 
-from realtime.consumers import ChannelConsumer
+from realtime.sockets.consumer import ChannelConsumer
 
 websocket_urlpatterns = [
     re_path(r"^ws/(?P<channel>[A-Za-z0-9_\-]{1,50})/?$", ChannelConsumer.as_asgi()),

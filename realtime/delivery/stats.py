@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from realtime.conf import setting
 from realtime.models import Event
-from realtime.transport import uses_shared_layer
+from realtime.delivery.layer import uses_shared_layer
 
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 

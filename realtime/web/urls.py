@@ -1,9 +1,9 @@
 """The real-time app's pages and its socket-ticket endpoint; a project includes them at its
-root: ``path("", include("realtime.urls"))``."""
+root: ``path("", include("realtime.web.urls"))``."""
 
 from django.urls import path
 
-from realtime import api, views
+from realtime.web import api, views
 
 app_name = "realtime"
 

@@ -16,7 +16,7 @@ import time
 
 from channels.db import database_sync_to_async
 
-from realtime import selectors
+from realtime.log import selectors
 from realtime.conf import setting
 
 Status = tuple[bool, bool]  # (is_active, is_staff)

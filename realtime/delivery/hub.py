@@ -22,10 +22,13 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import accounts, event_log, observability, selectors, shutdown, stats
-from realtime.buckets import Buckets
+from realtime import observability
+from realtime.sockets import accounts
+from realtime.log import event_log, selectors
+from realtime.delivery import layer, shutdown, stats
+from realtime.delivery.buckets import Buckets
 from realtime.conf import setting
-from realtime.event_log import Delivery
+from realtime.log.event_log import Delivery
 from realtime.observability import delivery_log
 
 logger = logging.getLogger(__name__)
@@ -196,10 +199,8 @@ class Hub:
             self._waiting.append((max(delivery.seq for delivery in deliveries), done))
 
     async def _publish_forever(self) -> None:
-        from realtime.transport import layer_publisher
-
         while True:
-            await layer_publisher.send(await self._outbox.get())
+            await layer.layer_publisher.send(await self._outbox.get())
 
     # --- subscribers ----------------------------------------------------------------------
     def add(self, sub: Subscriber) -> None:
@@ -247,28 +248,26 @@ class Hub:
 
     # --- receiving ------------------------------------------------------------------------
     async def _subscribe(self) -> None:
-        from realtime.transport import LAYER_MESSAGE_TYPE, current_deployment_identity, uses_shared_layer
-
-        if not uses_shared_layer():
+        if not layer.uses_shared_layer():
             logger.warning(
                 "realtime: no shared channel layer (REDIS_URL unset): changes made in other "
                 "processes reach this process's sockets only through the log poll"
             )
             await self._catch_up_and_open()
             return
-        layer = get_channel_layer()
+        channel_layer = get_channel_layer()
         delay = 0.2
         warned = False
         while True:
             try:
-                identity = await current_deployment_identity()
-                name = await layer.new_channel()
-                await layer.group_add(setting("GROUP"), name)
+                identity = await layer.current_deployment_identity()
+                name = await channel_layer.new_channel()
+                await channel_layer.group_add(setting("GROUP"), name)
                 await self._catch_up_and_open()
                 delay = 0.2
                 while True:
-                    message = await layer.receive(name)
-                    if message.get("type") != LAYER_MESSAGE_TYPE:
+                    message = await channel_layer.receive(name)
+                    if message.get("type") != layer.LAYER_MESSAGE_TYPE:
                         continue
                     if message.get("deployment") != identity:
                         # Another deployment on this Redis server: pub/sub ignores the database

@@ -1,9 +1,9 @@
 """Who is on the other end of a WebSocket: a JWT access token (``?token=`` or an
-``Authorization: Bearer`` header), else a one-time ticket (``?ticket=``, ``realtime.tickets``),
+``Authorization: Bearer`` header), else a one-time ticket (``?ticket=``, ``realtime.sockets.tickets``),
 else the Django session cookie.
 
 A token socket's ``scope["user"]`` is a ``SocketUser``: the id and flags the socket needs,
-checked against the database through the per-process cache of ``realtime.accounts``, rather
+checked against the database through the per-process cache of ``realtime.sockets.accounts``, rather
 than a user model instance held for the socket's life. Load the model by id when more is needed.
 """
 
@@ -23,7 +23,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from realtime import accounts, tickets
+from realtime.sockets import accounts, tickets
 
 ANONYMOUS = AnonymousUser()  # stateless: one instance serves every anonymous socket
 

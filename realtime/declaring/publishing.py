@@ -14,10 +14,11 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_delete
 
-from realtime import event_log, messages, selectors, transport
+from realtime.log import event_log, messages, selectors
+from realtime.delivery import transport
 from realtime.conf import setting
 from realtime.models import Event, Notification
-from realtime.registry import Access, Publication, registry
+from realtime.declaring.registry import Access, Publication, registry
 
 logger = logging.getLogger(__name__)
 

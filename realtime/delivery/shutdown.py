@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from realtime.hub import Hub
+    from realtime.delivery.hub import Hub
 
 FLUSH_SECONDS = 3.0
 

@@ -1,0 +1,1 @@
+"""Uses of other libraries' private internals that the fan-out's speed rests on, one module per library."""

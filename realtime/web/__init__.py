@@ -1,0 +1,1 @@
+"""The web side: the live pages, the REST endpoints, operations endpoints (health, metrics), URL includes."""
