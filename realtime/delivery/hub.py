@@ -15,18 +15,17 @@ import asyncio
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from realtime import observability
-from realtime.sockets import accounts
 from realtime.log import event_log, selectors
-from realtime.delivery import layer, shutdown, stats
-from realtime.delivery.buckets import Buckets
+from realtime.delivery import layer, revalidation, shutdown, stats
+from realtime.delivery.index import ChannelIndex, Handover, Subscriber
+from realtime.delivery.limits import SocketLimits
 from realtime.conf import setting
 from realtime.log.event_log import Delivery
 from realtime.observability import delivery_log
@@ -34,73 +33,6 @@ from realtime.observability import delivery_log
 logger = logging.getLogger(__name__)
 
 STALE_UNNUMBERED_SECONDS = 2.0  # an event still unnumbered this long after insert lost its publisher
-
-
-class Subscriber(Protocol):
-    channel: str
-    user_id: int | None
-    is_staff: bool
-    remote: str
-
-    def push_now(self, deliveries: list[Delivery]) -> bool: ...
-
-    def push(self, deliveries: list[Delivery]) -> None: ...  # queues: never waits on the client
-
-    async def revalidate(self, *, is_active: bool, is_staff: bool) -> None: ...
-
-    def shut_down(self) -> None: ...
-
-
-class ChannelIndex:
-    def __init__(self) -> None:
-        self.everyone: set[Subscriber] = set()
-        self.staff: set[Subscriber] = set()
-        self.by_user: defaultdict[int, set[Subscriber]] = defaultdict(set)
-
-    def add(self, sub: Subscriber) -> None:
-        self.everyone.add(sub)
-        if sub.is_staff:
-            self.staff.add(sub)
-        if sub.user_id is not None:
-            self.by_user[sub.user_id].add(sub)
-
-    def discard(self, sub: Subscriber) -> None:
-        self.everyone.discard(sub)
-        self.staff.discard(sub)
-        if sub.user_id is not None:
-            users = self.by_user.get(sub.user_id)
-            if users is not None:
-                users.discard(sub)
-                if not users:
-                    del self.by_user[sub.user_id]
-
-    def recipients(self, delivery: Delivery) -> list[Subscriber]:
-        if delivery.public:
-            return list(self.everyone)
-        found: list[Subscriber] = list(self.staff) if delivery.staff_visible else []
-        for user_id in delivery.audience:
-            for sub in self.by_user.get(user_id, ()):
-                if not (delivery.staff_visible and sub.is_staff):
-                    found.append(sub)
-        return found
-
-
-class Handover:
-    """What ``Hub.deliver_local`` did with a batch: whether a hub publishes it to the layer,
-    and the fan-outs to wait for."""
-
-    __slots__ = ("publishing", "_fanned_out")
-
-    def __init__(self) -> None:
-        self.publishing = False
-        self._fanned_out: list[threading.Event] = []
-
-    def wait(self, timeout: float) -> None:
-        """Until every hub it went to has sent it to its sockets, or ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        for done in self._fanned_out:
-            if not done.wait(max(0.0, deadline - time.monotonic())):
-                return
 
 
 class Hub:
@@ -119,9 +51,7 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         self._seen_at_last_poll = 0
         self.gaps_filled = 0
-        self.sockets_per_user: Counter[int] = Counter()
-        self.sockets_per_address: Counter[str] = Counter()
-        self._replay_budgets = Buckets()
+        self.limits = SocketLimits()  # open sockets per user and address, replay budgets
 
     # --- lifecycle ------------------------------------------------------------------------
     @classmethod
@@ -142,8 +72,8 @@ class Hub:
             self.loop.create_task(self._subscribe(), name="realtime-hub-subscribe"),
             self.loop.create_task(self._dispatch_forever(), name="realtime-hub-dispatch"),
             self.loop.create_task(self._poll_forever(), name="realtime-hub-poll"),
-            self.loop.create_task(self._revalidate_forever(), name="realtime-hub-revalidate"),
-            self.loop.create_task(self._report_forever(), name="realtime-hub-stats"),
+            self.loop.create_task(revalidation.revalidate_forever(self), name="realtime-hub-revalidate"),
+            self.loop.create_task(stats.report_forever(self), name="realtime-hub-stats"),
             self.loop.create_task(self._publish_forever(), name="realtime-hub-publish"),
         ]
 
@@ -205,37 +135,18 @@ class Hub:
     # --- subscribers ----------------------------------------------------------------------
     def add(self, sub: Subscriber) -> None:
         self.channels[sub.channel].add(sub)
-        self.sockets_per_address[sub.remote] += 1
-        if sub.user_id is not None:
-            self.sockets_per_user[sub.user_id] += 1
+        self.limits.opened(sub.user_id, sub.remote)
 
     def discard(self, sub: Subscriber) -> None:
         index = self.channels.get(sub.channel)
         if index is None or sub not in index.everyone:
             return
         index.discard(sub)
-        _decrement(self.sockets_per_address, sub.remote)
-        if sub.user_id is not None:
-            _decrement(self.sockets_per_user, sub.user_id)
-
-    def over_socket_limit(self, user_id: int | None, remote: str) -> str | None:
-        """Why one more socket for this user or address would be too many, or None."""
-        if user_id is not None and self.sockets_per_user[user_id] >= setting("MAX_SOCKETS_PER_USER"):
-            return f"At most {setting('MAX_SOCKETS_PER_USER')} open sockets per user."
-        if self.sockets_per_address[remote] >= setting("MAX_SOCKETS_PER_ADDRESS"):
-            return f"At most {setting('MAX_SOCKETS_PER_ADDRESS')} open sockets per address."
-        return None
-
-    def take_replay_budget(self, user_id: int | None, remote: str, cost: int) -> bool:
-        """Replays are the costly reads: all the sockets of one user (or of one address, when
-        anonymous) on this process share one budget for them, so that reconnecting does not
-        buy a fresh one. The same rate and burst as a socket's messages."""
-        key = ("user", user_id) if user_id is not None else ("address", remote)
-        return self._replay_budgets.take(key, cost, rate=setting("MESSAGES_PER_SECOND"), burst=setting("MESSAGE_BURST"))
+        self.limits.closed(sub.user_id, sub.remote)
 
     def shut_down(self) -> int:
         """Close every socket with 1001 (going away); returns how many there were."""
-        subs = [sub for index in self.channels.values() for sub in index.everyone]
+        subs = self.subscribers()
         for sub in subs:
             try:
                 sub.shut_down()
@@ -407,54 +318,12 @@ class Hub:
                 observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(count)
                 observability.LATENCY.labels(delivery.channel).observe(max(0.0, now - delivery.created_at))
 
-    async def _report_forever(self) -> None:
-        """Tell ``manage.py realtime_stats`` (through Redis) what this process holds."""
-        client = stats.client()
-        if client is None:
-            return
-        started = time.time()
+    async def wait_ready(self) -> None:
+        """Until the hub knows its position in the log (and so may dispatch)."""
         await self._ready.wait()
-        while True:
-            try:
-                # A plain client in a worker thread: cancelling the hub never waits on Redis.
-                await asyncio.to_thread(
-                    stats.report, client, connections=self.connection_count(), position=self.position, started=started
-                )
-            except Exception:
-                logger.debug("realtime hub could not report its stats", exc_info=True)
-            await asyncio.sleep(setting("STATS_INTERVAL"))
 
-    # --- accounts that change while connected -------------------------------------------------
-    async def _revalidate_forever(self) -> None:
-        """Close or narrow sockets whose user was disabled or gained or lost staff rights."""
-        await self._ready.wait()
-        interval = setting("REVALIDATE_INTERVAL")
-        while True:
-            await asyncio.sleep(interval)
-            subs = [sub for index in self.channels.values() for sub in index.everyone if sub.user_id is not None]
-            if not subs:
-                continue
-            user_ids = {sub.user_id for sub in subs}
-            try:
-                status = await database_sync_to_async(selectors.account_status)(user_ids)
-            except Exception:
-                logger.exception("realtime hub could not revalidate connected users")
-                continue
-            accounts.drop_expired()
-            accounts.remember(user_ids, status)  # new sockets of these users need no query
-            for sub in subs:
-                is_active, is_staff = status.get(sub.user_id, (False, False))
-                if not is_active or is_staff != sub.is_staff:
-                    try:
-                        await sub.revalidate(is_active=is_active, is_staff=is_staff)
-                    except Exception:
-                        logger.exception("realtime hub could not revalidate a socket")
-
-
-def _decrement(counter: Counter, key: object) -> None:
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]
+    def subscribers(self) -> list[Subscriber]:
+        return [sub for index in self.channels.values() for sub in index.everyone]
 
 
 def _newest_numbered_after_repair() -> int:

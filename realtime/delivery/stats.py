@@ -4,11 +4,13 @@ the process stops reporting."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import socket
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import redis
@@ -17,6 +19,11 @@ from django.utils import timezone
 from realtime.conf import setting
 from realtime.models import Event
 from realtime.delivery.layer import uses_shared_layer
+
+if TYPE_CHECKING:
+    from realtime.delivery.hub import Hub
+
+logger = logging.getLogger(__name__)
 
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -61,3 +68,21 @@ def log_summary() -> dict[str, Any]:
         "checked_at": time.time(),
         "shared_layer": uses_shared_layer(),
     }
+
+
+async def report_forever(hub: Hub) -> None:
+    """Tell ``manage.py realtime_stats`` (through Redis) what this process holds."""
+    connection = client()
+    if connection is None:
+        return
+    started = time.time()
+    await hub.wait_ready()
+    while True:
+        try:
+            # A plain client in a worker thread: cancelling the hub never waits on Redis.
+            await asyncio.to_thread(
+                report, connection, connections=hub.connection_count(), position=hub.position, started=started
+            )
+        except Exception:
+            logger.debug("realtime hub could not report its stats", exc_info=True)
+        await asyncio.sleep(setting("STATS_INTERVAL"))

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
 from tests.petland.test_settings import PRODUCTION, PROJECT, run
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ import asyncio
 import json
 
 import pytest
-from channels.db import database_sync_to_async
 from websockets.sync.client import connect
 
 from realtime import observability

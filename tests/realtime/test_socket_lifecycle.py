@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def open_sockets(hub: Hub, user_id: int) -> int:
-    return hub.sockets_per_user.get(user_id, 0)
+    return hub.limits.sockets_per_user.get(user_id, 0)
 
 
 async def test_a_consumer_killed_while_busy_leaves_the_hub_and_its_counts(alice):
