@@ -1,5 +1,6 @@
-"""The activity log: one ActivityLog row per create, update and delete of any other PetLand
-record, written in the same transaction as the change, however the change was made.
+"""The activity log: one ActivityLog row per create, update and delete of a PetLand record (of
+the models ``petland.domain`` marks ``activity_logged``), written in the same transaction as the
+change, however the change was made.
 
 The actor is the user of the current request (``ActorMiddleware`` for the admin and session
 views, ``acting_as`` in the API views and services); changes from a shell or a command have
@@ -9,22 +10,30 @@ none unless the caller says ``with acting_as(user):``.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 
-_actor: contextvars.ContextVar[Any] = contextvars.ContextVar("petland_actor", default=None)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-# Saves that only touch these fields are bookkeeping, not activity.
-IGNORED_UPDATE_FIELDS = frozenset({"last_login"})
+    from petland.models import User
+
+    # A user, or (the middleware's) a function giving the request's user once it is known.
+    Actor = User | AnonymousUser | Callable[[], "User | AnonymousUser | None"] | None
+
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("petland_actor", default=None)
+
+# Per logged model, the fields whose saves alone are bookkeeping, not activity (``connect_signals``).
+_bookkeeping: dict[type[models.Model], frozenset[str]] = {}
 
 
 @contextmanager
-def acting_as(user: Any) -> Iterator[None]:
+def acting_as(user: Actor) -> Iterator[None]:
     token = _actor.set(user)
     try:
         yield
@@ -32,7 +41,7 @@ def acting_as(user: Any) -> Iterator[None]:
         _actor.reset(token)
 
 
-def current_actor() -> Any:
+def current_actor() -> User | None:
     user = _actor.get()
     if callable(user) and not hasattr(user, "pk"):
         user = user()
@@ -73,8 +82,9 @@ def activity_title(instance: models.Model) -> str:
     return text if text.lower().startswith(kind.lower()) else f"{kind.capitalize()} {text}"
 
 
-def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
-    if not raw and not (update_fields and set(update_fields) <= IGNORED_UPDATE_FIELDS):
+def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False,
+           update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+    if not raw and not (update_fields and set(update_fields) <= _bookkeeping.get(sender, frozenset())):
         record_activity(instance, "created" if created else "updated")
 
 
@@ -82,7 +92,9 @@ def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) 
     record_activity(instance, "deleted")
 
 
-def connect_signals(models_to_log: list[type[models.Model]]) -> None:
+def connect_signals(models_to_log: Mapping[type[models.Model], frozenset[str]]) -> None:
+    """Logs every change of each model, except saves of only its bookkeeping fields."""
+    _bookkeeping.update(models_to_log)
     for model in models_to_log:
         post_save.connect(_saved, sender=model, dispatch_uid=f"activity:{model._meta.label}:save")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"activity:{model._meta.label}:delete")

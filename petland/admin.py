@@ -1,6 +1,7 @@
-"""The staff's workplace. Saves and deletes of PetLand's records go through ``petland.services``
-(``RecordAdmin``), so the admin obeys the rules that the API and the shell obey: validation,
-server-given invoice numbers, ``issued_at`` stamped on issue, the activity log and events."""
+"""The staff's workplace. Saves and deletes of PetLand's records, accounts included, go through
+``petland.services`` (``RecordAdmin``), so the admin obeys the rules that the API and the shell
+obey: validation, server-given invoice numbers, ``issued_at`` stamped on issue, the activity log
+and events, with the admin user as the actor."""
 
 from __future__ import annotations
 
@@ -8,31 +9,36 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import models as db_models
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from petland import models, services
+from petland import activity, models, services
 
 
 class RecordAdmin(admin.ModelAdmin):
     """A ModelAdmin whose writes are the services'."""
 
-    def create_record(self, *, actor: Any, **fields: Any) -> db_models.Model:
+    def create_record(self, *, actor: models.User, **fields: Any) -> db_models.Model:
         return services.record_create(self.model, actor=actor, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: Any, **fields: Any) -> db_models.Model:
+    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> db_models.Model:
         return services.record_update(instance, actor=actor, **fields)
 
-    def save_model(self, request: HttpRequest, obj: db_models.Model, form: ModelForm, change: bool) -> None:
+    def fields_to_create(self, obj: db_models.Model, form: ModelForm) -> dict[str, Any]:
+        """What the add form gives a new record: its model's fields among the form's."""
         names = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
+        return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+    def save_model(self, request: HttpRequest, obj: db_models.Model, form: ModelForm, change: bool) -> None:
         if change:
+            names = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
             self.update_record(obj, actor=request.user,
                                **{name: form.cleaned_data[name] for name in form.changed_data if name in names})
             return
-        saved = self.create_record(actor=request.user,
-                                   **{name: value for name, value in form.cleaned_data.items() if name in names})
+        saved = self.create_record(actor=request.user, **self.fields_to_create(obj, form))
         # The admin goes on with the instance it gave us (its pk names the redirect): make it the saved record.
         obj.__dict__.update(saved.__dict__)
 
@@ -44,10 +50,27 @@ class RecordAdmin(admin.ModelAdmin):
             services.record_delete(obj, actor=request.user)
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password page, its save the services' (the actor: the admin user, whom
+    ``ActorMiddleware`` names for the request)."""
+
+    def save(self, commit: bool = True) -> models.User:
+        user = super().save(commit=False)
+        if commit:
+            user = services.record_update(user, actor=activity.current_actor(), password=user.password)
+        return user
+
+
 @admin.register(models.User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RecordAdmin, BaseUserAdmin):
+    change_password_form = PasswordChangeForm
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_active", "is_superuser"]
+
+    def fields_to_create(self, obj: db_models.Model, form: ModelForm) -> dict[str, Any]:
+        # The add form has no password field: it hashes password1 (or makes the password
+        # unusable) on the instance it gives us.
+        return {**super().fields_to_create(obj, form), "password": obj.password}
 
 
 @admin.register(models.Pet)
@@ -93,10 +116,11 @@ class InvoiceAdmin(RecordAdmin):
     date_hierarchy = "issued_at"
     readonly_fields = ["number"]
 
-    def create_record(self, *, actor: Any, **fields: Any) -> models.Invoice:
+    def create_record(self, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_create(actor=actor, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: Any, **fields: Any) -> models.Invoice:
+    def update_record(self, instance: models.Invoice, *, actor: models.User,  # type: ignore[override]
+                      **fields: Any) -> models.Invoice:
         return services.invoice_update(instance, actor=actor, **fields)
 
 

@@ -7,9 +7,6 @@ class PetlandConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from petland import activity, models
+        from petland import activity, domain
 
-        activity.connect_signals(
-            [models.User, models.Pet, models.Service, models.Reservation, models.Payment,
-             models.Invoice, models.MedicalRecord, models.Employee]
-        )
+        activity.connect_signals({declared.model: declared.bookkeeping for declared in domain.activity_logged()})

@@ -1,37 +1,48 @@
 """The one table of what PetLand publishes in real time: for each model, its channel (the
-``ws/<channel>/`` route), the serializer of its event data, who may open the channel, and
-which customers besides staff see an event about a record. ``realtime`` does the rest."""
+``ws/<channel>/`` route), the serializer of its event data, its notifications and tracked fields.
+Who may open the channel and which customers besides staff see an event about a record are the
+domain's (``petland.domain``: the read level and the owner path). ``realtime`` does the rest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
+from django.db import models
+from rest_framework import serializers
+
+from petland import domain
 from petland import event_serializers as s
 from petland import models as m
 from petland import notices
 from realtime.declaring.registry import Access, Publication
 
+# A channel is opened by whoever may read the model's records; a customer then sees the events
+# of their own records only (the audience).
+ACCESS: dict[domain.Level, Access] = {
+    domain.Level.PUBLIC: Access.PUBLIC,
+    domain.Level.CUSTOMER: Access.AUTHENTICATED,
+    domain.Level.STAFF: Access.STAFF,
+}
 
-def _owner(instance: Any) -> Iterable[int]:
-    return [instance.user_id]
+
+def publication(channel: str, entity: str, model: type[models.Model], serializer: type[serializers.BaseSerializer],
+                **rules: Any) -> Publication:
+    """A row of the table, its access, audience and ignored fields taken from the domain."""
+    declared = domain.record(model)
+    return Publication(channel, entity, model, serializer, access=ACCESS[declared.read],
+                       audience=declared.owner_ids, ignored_update_fields=declared.bookkeeping, **rules)
 
 
 PUBLICATIONS = [
-    Publication("users", "user", m.User, s.UserEventSerializer, audience=lambda user: [user.pk],
-                ignored_update_fields=frozenset({"last_login"})),
-    Publication("pets", "pet", m.Pet, s.PetEventSerializer, audience=lambda pet: [pet.owner_id],
-                notify=notices.pet),
-    Publication("reservations", "reservation", m.Reservation, s.ReservationEventSerializer, audience=_owner,
+    publication("users", "user", m.User, s.UserEventSerializer),
+    publication("pets", "pet", m.Pet, s.PetEventSerializer, notify=notices.pet),
+    publication("reservations", "reservation", m.Reservation, s.ReservationEventSerializer,
                 notify=notices.reservation, track=("status",)),
-    Publication("payments", "payment", m.Payment, s.PaymentEventSerializer, audience=_owner,
-                notify=notices.payment, track=("status",)),
-    Publication("invoices", "invoice", m.Invoice, s.InvoiceEventSerializer, audience=_owner,
-                notify=notices.invoice, track=("status",)),
-    Publication("medical_history", "medical_record", m.MedicalRecord, s.MedicalRecordEventSerializer,
-                audience=lambda record: [record.pet.owner_id], notify=notices.medical_record),
-    Publication("services", "service", m.Service, s.ServiceEventSerializer, access=Access.PUBLIC),
-    Publication("employees", "employee", m.Employee, s.EmployeeEventSerializer, access=Access.STAFF),
-    Publication("activity_logs", "activity_log", m.ActivityLog, s.ActivityLogEventSerializer, access=Access.STAFF),
+    publication("payments", "payment", m.Payment, s.PaymentEventSerializer, notify=notices.payment, track=("status",)),
+    publication("invoices", "invoice", m.Invoice, s.InvoiceEventSerializer, notify=notices.invoice, track=("status",)),
+    publication("medical_history", "medical_record", m.MedicalRecord, s.MedicalRecordEventSerializer,
+                notify=notices.medical_record),
+    publication("services", "service", m.Service, s.ServiceEventSerializer),
+    publication("employees", "employee", m.Employee, s.EmployeeEventSerializer),
+    publication("activity_logs", "activity_log", m.ActivityLog, s.ActivityLogEventSerializer),
 ]
-

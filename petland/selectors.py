@@ -1,42 +1,28 @@
-"""Reads: which records a user may see."""
+"""Reads: which records a user may see, as ``petland.domain`` declares it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 
-from petland.models import ActivityLog, Employee, Invoice, MedicalRecord, Payment, Pet, Reservation, Service, User
+from petland import domain
+from petland.models import User
 
-# How a customer's ownership of a record is found (a customer's own account is the one user they
-# see); models absent from here are staff-only, except services, which everyone may read.
-OWNER_LOOKUP: dict[type[models.Model], str] = {
-    User: "pk",
-    Pet: "owner",
-    Reservation: "user",
-    Payment: "user",
-    Invoice: "user",
-    MedicalRecord: "pet__owner",
-}
-
-RELATED: dict[type[models.Model], tuple[str, ...]] = {
-    Pet: ("owner",),
-    Reservation: ("user", "pet", "service"),
-    Payment: ("user", "reservation"),
-    Invoice: ("user", "reservation"),
-    MedicalRecord: ("pet", "veterinarian__user"),
-    Employee: ("user",),
-    ActivityLog: ("actor",),
-}
+M = TypeVar("M", bound=models.Model)
 
 
-def visible_records(model: type[models.Model], user: Any) -> models.QuerySet:
-    records = model.objects.select_related(*RELATED.get(model, ()))
-    if model is Service or (user.is_authenticated and user.is_staff):
+def visible_records(model: type[M], user: User | AnonymousUser) -> models.QuerySet[M]:
+    """The records of ``model`` that ``user`` may see: all of them for staff and for public
+    records; a customer's own (by the model's owner path), or none, for anyone else."""
+    declared = domain.record(model)
+    records = model._default_manager.select_related(*declared.related)
+    if declared.read is domain.Level.PUBLIC or (user.is_authenticated and user.is_staff):
         return records.all()
-    if not user.is_authenticated or model not in OWNER_LOOKUP:
+    if not user.is_authenticated or declared.owner is None:
         return records.none()
-    return records.filter(**{OWNER_LOOKUP[model]: user.pk})
+    return records.filter(**{declared.owner: user.pk})
 
 
 def user_get(user_id: int) -> User | None:

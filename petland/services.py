@@ -3,15 +3,13 @@ in one transaction (with its activity-log row and real-time events), attributed 
 
 The generic ``record_*`` services serve the plain create/update/delete of every model; the
 named ones below add a rule of their own. Every one of them first asks ``authorize_write`` /
-``authorize_delete`` whether its actor may make the change (the table of who may set what).
+``authorize_delete`` whether its actor may make the change, by the rules of ``petland.domain``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -19,17 +17,20 @@ from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from petland import domain
 from petland.activity import acting_as
-from petland.models import Invoice, InvoiceCounter, Payment, Pet, Reservation
+from petland.domain import NOT_YOURS, READ_ONLY_TO_CUSTOMERS, STAFF_ONLY
+from petland.models import Invoice, InvoiceCounter, Reservation, User
 
 M = TypeVar("M", bound=models.Model)
 
 
 # --- who may write what -------------------------------------------------------------------------
-# One table for the API, the admin and the shell. The actor is explicit: ``None`` is the server
+# The rules are the domain's (``petland.domain``: each model's owner and customer rules); this
+# applies them for the API, the admin and the shell. The actor is explicit: ``None`` is the server
 # itself (a shell, a command, a migration) and staff may write anything, bar the invoice numbers
 # that only the server gives; anyone else is a customer, who writes only their own records, and
-# of those only what the table says. Models absent from it are staff's alone.
+# of those only what the rules say. Models without customer rules are staff's alone.
 
 
 class Forbidden(PermissionDenied):
@@ -42,69 +43,7 @@ class Forbidden(PermissionDenied):
         super().__init__(detail or "; ".join(f"{name}: {why}" for name, why in self.fields.items()))
 
 
-STAFF_ONLY = "Only staff may set this field."
-NOT_YOURS = "Customers act for themselves only."
-
-
-def _reservation_status(old: str | None, new: str) -> str | None:
-    if old is None:
-        return None if new == Reservation.Status.PENDING else "A new reservation is always pending; staff confirm it."
-    if new == Reservation.Status.CANCELLED and old in (Reservation.Status.PENDING, Reservation.Status.CONFIRMED):
-        return None
-    return "Customers may only cancel a pending or confirmed reservation; staff confirm, check in and complete."
-
-
-def _payment_status(old: str | None, new: str) -> str | None:
-    if old is None and new == Payment.Status.PENDING:
-        return None
-    return "A customer's payment is made pending; only staff record what became of it."
-
-
-def _never(why: str) -> Callable[[models.Model], str]:
-    return lambda instance: why
-
-
-def _pet_delete(pet: models.Model) -> str | None:
-    # Deleting a pet deletes its reservations, their payments and its medical records with it.
-    if pet.reservations.exists() or pet.medical_records.exists():
-        return "A pet with reservations or medical records is kept; staff may remove it."
-    return None
-
-
-@dataclass(frozen=True)
-class CustomerRules:
-    """What a customer may write of their own records of one model."""
-
-    owner: str  # the field naming the customer whose record it is
-    create: frozenset[str]  # the fields a customer may give a new record
-    update: frozenset[str]  # the fields a customer may change
-    delete: Callable[[models.Model], str | None]  # why a customer may not delete this one, or None
-    status: Callable[[str | None, str], str | None] = lambda old, new: None  # (old, None if new; new) -> why not
-    # The statuses in which a customer may change fields other than the status (None: any).
-    changes_while: frozenset[str] | None = None
-    update_refused: str = STAFF_ONLY  # what a field outside ``update`` is told
-
-
-_PET = frozenset({"owner", "name", "species", "breed", "age"})
-_RESERVATION = frozenset({"user", "pet", "service", "checkin_date", "checkout_date", "status"})
-PAYMENTS_ARE_FINAL = "Customers cannot change a payment once made."
-
-CUSTOMER_RULES: dict[type[models.Model], CustomerRules] = {
-    Pet: CustomerRules(owner="owner", create=_PET, update=_PET, delete=_pet_delete),
-    Reservation: CustomerRules(
-        owner="user", create=_RESERVATION, update=_RESERVATION, status=_reservation_status,
-        changes_while=frozenset({Reservation.Status.PENDING}),
-        delete=_never("Customers cancel a reservation (status cancelled); only staff delete one."),
-    ),
-    Payment: CustomerRules(
-        owner="user", create=frozenset({"reservation", "user", "amount", "method", "status"}), update=frozenset(),
-        status=_payment_status, delete=_never(PAYMENTS_ARE_FINAL), update_refused=PAYMENTS_ARE_FINAL,
-    ),
-}
-READ_ONLY_TO_CUSTOMERS = "Customers cannot write these records."
-
-
-def is_customer(actor: Any) -> bool:
+def is_customer(actor: User | None) -> TypeGuard[User]:
     """Whether the customer rules bind ``actor`` (anyone but the server itself and staff)."""
     return actor is not None and not getattr(actor, "is_staff", False)
 
@@ -125,26 +64,27 @@ def _changes(model: type[models.Model], fields: dict[str, Any], instance: models
     return changes
 
 
-def _owns(actor: Any, instance: models.Model, rules: CustomerRules) -> bool:
-    return getattr(instance, instance._meta.get_field(rules.owner).attname) == actor.pk
+def _owns(actor: User, instance: models.Model) -> bool:
+    return actor.pk in domain.record(type(instance)).owner_ids(instance)
 
 
-def authorize_write(model: type[models.Model], *, actor: Any, fields: dict[str, Any],
+def authorize_write(model: type[models.Model], *, actor: User | None, fields: dict[str, Any],
                     instance: models.Model | None = None) -> None:
     """Refuses with ``Forbidden``, naming each field, a create (``instance`` None) or an update of
     ``instance`` that ``actor`` may not make. A field sent unchanged is not a change."""
     if not is_customer(actor):
         return
-    rules = CUSTOMER_RULES.get(model)
+    declared = domain.record(model)
+    rules, owner = declared.customer_rules, declared.owner_field
     changes = _changes(model, fields, instance)
-    if rules is None:
+    if rules is None or owner is None:
         raise Forbidden(fields=dict.fromkeys(changes, READ_ONLY_TO_CUSTOMERS), detail=READ_ONLY_TO_CUSTOMERS)
-    if instance is not None and not _owns(actor, instance, rules):
+    if instance is not None and not _owns(actor, instance):
         raise Forbidden(detail=NOT_YOURS)
     allowed = rules.create if instance is None else rules.update
     refused = {name: STAFF_ONLY if instance is None else rules.update_refused for name in changes if name not in allowed}
-    if rules.owner in changes and changes[rules.owner] != actor.pk:
-        refused[rules.owner] = NOT_YOURS
+    if owner in changes and changes[owner] != actor.pk:
+        refused[owner] = NOT_YOURS
     if "status" in changes and "status" not in refused:
         why = rules.status(None if instance is None else instance.status, changes["status"])
         if why is not None:
@@ -156,25 +96,23 @@ def authorize_write(model: type[models.Model], *, actor: Any, fields: dict[str, 
         raise Forbidden(fields=refused)
 
 
-def authorize_delete(instance: models.Model, *, actor: Any) -> None:
+def authorize_delete(instance: models.Model, *, actor: User | None) -> None:
     if not is_customer(actor):
         return
-    rules = CUSTOMER_RULES.get(type(instance))
-    if rules is not None and not _owns(actor, instance, rules):
+    rules = domain.record(type(instance)).customer_rules
+    if rules is not None and not _owns(actor, instance):
         raise Forbidden(detail=NOT_YOURS)
     why = READ_ONLY_TO_CUSTOMERS if rules is None else rules.delete(instance)
     if why is not None:
         raise Forbidden(detail=why)
 
 
-# The field that says whose a new record is, where its writer names it (a reservation is its
-# pet's owner's, a payment its reservation's: the API takes those from the pet, the reservation).
-NAMED_OWNER: dict[type[models.Model], str] = {Pet: "owner", Invoice: "user"}
-
-
-def _with_owner(model: type[models.Model], actor: Any, fields: dict[str, Any]) -> dict[str, Any]:
-    """A customer's new record is their own (they need not say so); staff must say whose it is."""
-    name = NAMED_OWNER.get(model)
+def _with_owner(model: type[models.Model], actor: User | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A customer's new record is their own (they need not say so); staff must say whose it is,
+    where the writer names the owner (``names_owner`` in the domain; a reservation is its pet's
+    owner's, a payment its reservation's: the API takes those from the pet, the reservation)."""
+    declared = domain.record(model)
+    name = declared.owner_field if declared.names_owner else None
     if name is None or actor is None or fields.get(name, fields.get(f"{name}_id")) is not None:
         return fields
     if is_customer(actor):
@@ -184,7 +122,7 @@ def _with_owner(model: type[models.Model], actor: Any, fields: dict[str, Any]) -
 
 # --- the generic writes -------------------------------------------------------------------------
 @transaction.atomic
-def record_create(model: type[M], *, actor: Any, **fields: Any) -> M:
+def record_create(model: type[M], *, actor: User | None, **fields: Any) -> M:
     authorize_write(model, actor=actor, fields=fields)
     instance = model(**_with_owner(model, actor, fields))
     instance.full_clean()
@@ -194,7 +132,7 @@ def record_create(model: type[M], *, actor: Any, **fields: Any) -> M:
 
 
 @transaction.atomic
-def record_update(instance: M, *, actor: Any, **fields: Any) -> M:
+def record_update(instance: M, *, actor: User | None, **fields: Any) -> M:
     authorize_write(type(instance), actor=actor, fields=fields, instance=instance)
     for name, value in fields.items():
         setattr(instance, name, value)
@@ -205,13 +143,13 @@ def record_update(instance: M, *, actor: Any, **fields: Any) -> M:
 
 
 @transaction.atomic
-def record_delete(instance: models.Model, *, actor: Any) -> None:
+def record_delete(instance: models.Model, *, actor: User | None) -> None:
     authorize_delete(instance, actor=actor)
     with acting_as(actor):
         instance.delete()
 
 
-def reservation_set_status(*, reservation: Reservation, status: str, actor: Any) -> Reservation:
+def reservation_set_status(*, reservation: Reservation, status: str, actor: User | None) -> Reservation:
     return record_update(reservation, actor=actor, status=status)
 
 
@@ -264,7 +202,7 @@ def invoice_number_assign() -> str:
 
 
 @transaction.atomic
-def invoice_create(*, actor: Any, **fields: Any) -> Invoice:
+def invoice_create(*, actor: User | None, **fields: Any) -> Invoice:
     """An invoice, numbered by the server: the year's next number. Nobody, staff included,
     chooses a number, so that nobody can take or break another customer's."""
     authorize_write(Invoice, actor=actor, fields=fields)
@@ -275,7 +213,7 @@ def invoice_create(*, actor: Any, **fields: Any) -> Invoice:
     return record_create(Invoice, actor=actor, number=invoice_number_assign(), **fields)
 
 
-def invoice_update(invoice: Invoice, *, actor: Any, **fields: Any) -> Invoice:
+def invoice_update(invoice: Invoice, *, actor: User | None, **fields: Any) -> Invoice:
     authorize_write(Invoice, actor=actor, fields=fields, instance=invoice)
     if "number" in fields and fields["number"] != invoice.number:
         raise ValidationError({"number": INVOICE_NUMBER_IS_THE_SERVERS})
@@ -284,5 +222,5 @@ def invoice_update(invoice: Invoice, *, actor: Any, **fields: Any) -> Invoice:
     return record_update(invoice, actor=actor, **fields)
 
 
-def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
+def invoice_issue(*, invoice: Invoice, actor: User | None) -> Invoice:
     return invoice_update(invoice, actor=actor, status=Invoice.Status.ISSUED)

@@ -3,20 +3,22 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import permissions
+from rest_framework.request import Request
 
-PUBLIC, CUSTOMER, STAFF = "public", "customer", "staff"
+from petland import domain
 
 
 class RecordAccess(permissions.BasePermission):
-    """Who may read and who may write, per view: ``read_access`` and ``write_access`` are
-    PUBLIC (anyone), CUSTOMER (any signed-in user, limited to their own records by the
-    queryset) or STAFF."""
+    """Who may read and who may write, per view: the levels that ``petland.domain`` declares for
+    the view's ``model``. PUBLIC is anyone, CUSTOMER any signed-in user (limited to their own
+    records by the queryset, and to what the customer rules allow by the services), STAFF staff."""
 
-    def has_permission(self, request: Any, view: Any) -> bool:
-        level = view.read_access if request.method in permissions.SAFE_METHODS else view.write_access
+    def has_permission(self, request: Request, view: Any) -> bool:
+        declared = domain.record(view.model)
+        level = declared.read if request.method in permissions.SAFE_METHODS else declared.write
         user = request.user
-        if level == PUBLIC:
+        if level is domain.Level.PUBLIC:
             return True
         if not (user and user.is_authenticated):
             return False
-        return level == CUSTOMER or user.is_staff
+        return level is domain.Level.CUSTOMER or user.is_staff

@@ -1,6 +1,6 @@
-"""Thin API views: they check access, validate input with the serializers and hand writes to
-``petland.services``, which decide who may set what; what a user may see comes from
-``petland.selectors``."""
+"""Thin API views: they check access (the levels ``petland.domain`` declares for their model),
+validate input with the serializers and hand writes to ``petland.services``, which decide who may
+set what; what a user may see comes from ``petland.selectors``."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ from rest_framework_simplejwt import views as jwt_views
 
 from petland import models, selectors, services
 from petland.api import serializers as api
-from petland.api.permissions import CUSTOMER, PUBLIC, STAFF, RecordAccess
+from petland.api.permissions import RecordAccess
 from petland.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
 
 
 class RecordViewSet(viewsets.ModelViewSet):
     model: type[db_models.Model]
-    read_access = CUSTOMER
-    write_access = CUSTOMER
     permission_classes = [RecordAccess]
     ordering = ["id"]
 
@@ -39,10 +37,10 @@ class RecordViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: db_models.Model) -> None:
         services.record_delete(instance, actor=self.request.user)
 
-    def create_record(self, *, actor: Any, **fields: Any) -> db_models.Model:
+    def create_record(self, *, actor: models.User, **fields: Any) -> db_models.Model:
         return services.record_create(self.model, actor=actor, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: Any, **fields: Any) -> db_models.Model:
+    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> db_models.Model:
         return services.record_update(instance, actor=actor, **fields)
 
 
@@ -56,8 +54,6 @@ class PetViewSet(RecordViewSet):
 class ServiceViewSet(RecordViewSet):
     model = models.Service
     serializer_class = api.ServiceSerializer
-    read_access = PUBLIC
-    write_access = STAFF
     filterset_fields = ["active"]
     search_fields = ["name"]
 
@@ -67,10 +63,10 @@ class ReservationViewSet(RecordViewSet):
     serializer_class = api.ReservationSerializer
     filterset_fields = ["status", "pet", "service", "user"]
 
-    def create_record(self, *, actor: Any, **fields: Any) -> models.Reservation:
+    def create_record(self, *, actor: models.User, **fields: Any) -> models.Reservation:
         return services.record_create(models.Reservation, actor=actor, user_id=fields["pet"].owner_id, **fields)
 
-    def update_record(self, instance: Any, *, actor: Any, **fields: Any) -> models.Reservation:
+    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> models.Reservation:
         if "pet" in fields:
             fields["user_id"] = fields["pet"].owner_id
         return services.record_update(instance, actor=actor, **fields)
@@ -81,10 +77,10 @@ class PaymentViewSet(RecordViewSet):
     serializer_class = api.PaymentSerializer
     filterset_fields = ["status", "method", "reservation", "user"]
 
-    def create_record(self, *, actor: Any, **fields: Any) -> models.Payment:
+    def create_record(self, *, actor: models.User, **fields: Any) -> models.Payment:
         return services.record_create(models.Payment, actor=actor, user_id=fields["reservation"].user_id, **fields)
 
-    def update_record(self, instance: Any, *, actor: Any, **fields: Any) -> models.Payment:
+    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> models.Payment:
         if "reservation" in fields:
             fields["user_id"] = fields["reservation"].user_id
         return services.record_update(instance, actor=actor, **fields)
@@ -96,37 +92,34 @@ class InvoiceViewSet(RecordViewSet):
     filterset_fields = ["status", "user", "reservation"]
     search_fields = ["number"]
 
-    def create_record(self, *, actor: Any, **fields: Any) -> models.Invoice:
+    def create_record(self, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_create(actor=actor, **fields)
 
-    def update_record(self, instance: Any, *, actor: Any, **fields: Any) -> models.Invoice:
+    def update_record(self, instance: models.Invoice, *, actor: models.User,  # type: ignore[override]
+                      **fields: Any) -> models.Invoice:
         return services.invoice_update(instance, actor=actor, **fields)
 
 
 class MedicalRecordViewSet(RecordViewSet):
     model = models.MedicalRecord
     serializer_class = api.MedicalRecordSerializer
-    write_access = STAFF
     filterset_fields = ["pet", "veterinarian"]
 
 
 class EmployeeViewSet(RecordViewSet):
     model = models.Employee
     serializer_class = api.EmployeeSerializer
-    read_access = STAFF
-    write_access = STAFF
     filterset_fields = ["active", "position"]
 
 
 class ActivityLogViewSet(viewsets.ReadOnlyModelViewSet):
+    model = models.ActivityLog
     serializer_class = api.ActivityLogSerializer
     permission_classes = [RecordAccess]
-    read_access = STAFF
-    write_access = STAFF
     filterset_fields = ["action", "entity_type", "entity_id", "actor"]
 
     def get_queryset(self) -> Any:
-        return selectors.visible_records(models.ActivityLog, self.request.user)
+        return selectors.visible_records(self.model, self.request.user)
 
 
 class MeView(generics.RetrieveAPIView):

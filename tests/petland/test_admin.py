@@ -10,7 +10,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 
-from petland.models import ActivityLog, Invoice, InvoiceCounter
+from petland import services
+from petland.models import ActivityLog, Invoice, InvoiceCounter, User
 from tests.factories import (
     EmployeeFactory,
     InvoiceFactory,
@@ -215,3 +216,45 @@ def test_deleting_in_the_admin_goes_through_the_services(admin_browser, alice):
     assert response.status_code == 302
     log = ActivityLog.objects.get(entity_type="pet", entity_id=str(pet.pk), action="deleted")
     assert log.actor.username == "ada_admin"
+
+
+@pytest.fixture
+def service_writes(monkeypatch) -> list[tuple[str, str, object]]:
+    """(service, model, actor) of each generic write service called, the services still doing the work."""
+    calls = []
+    for name in ("record_create", "record_update", "record_delete"):
+        def spy(*args, _name=name, _real=getattr(services, name), **kwargs):
+            target = args[0]
+            model = target if isinstance(target, type) else type(target)
+            calls.append((_name, model._meta.model_name, kwargs["actor"]))
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(services, name, spy)
+    return calls
+
+
+def test_accounts_added_changed_and_deleted_in_the_admin_go_through_the_services(admin_browser, admin_staff,
+                                                                                 service_writes):
+    password, new_password = "a-long-and-unusual-passphrase", "another-long-unusual-passphrase"
+
+    added = admin_browser.post("/admin/petland/user/add/", {
+        "username": "carol", "password1": password, "password2": password, "usable_password": "true",
+    })
+    carol = User.objects.get(username="carol")
+    changed = admin_browser.post(f"/admin/petland/user/{carol.pk}/change/", {
+        "username": "carol", "first_name": "Carol", "last_name": "", "email": "carol@example.com",
+        "is_active": "on", "date_joined_0": "2026-12-01", "date_joined_1": "09:00:00",
+    })
+    new_password_set = admin_browser.post(f"/admin/petland/user/{carol.pk}/password/", {
+        "password1": new_password, "password2": new_password, "usable_password": "true",
+    })
+    signs_in = Client().login(username="carol", password=new_password)
+    deleted = admin_browser.post(f"/admin/petland/user/{carol.pk}/delete/", {"post": "yes"})
+
+    assert [r.status_code for r in (added, changed, new_password_set, deleted)] == [302] * 4, changed.content
+    assert signs_in
+    assert service_writes == [("record_create", "user", admin_staff), ("record_update", "user", admin_staff),
+                              ("record_update", "user", admin_staff), ("record_delete", "user", admin_staff)]
+    assert not User.objects.filter(username="carol").exists()
+    assert [(log.actor, log.action) for log in ActivityLog.objects.filter(
+        entity_type="user", entity_id=str(carol.pk)).order_by("id")] == [
+        (admin_staff, "created"), (admin_staff, "updated"), (admin_staff, "updated"), (admin_staff, "deleted")]
