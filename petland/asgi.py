@@ -18,16 +18,14 @@ from petland.handlers import ASGIHandler, skip_daphne_form_parsing  # noqa: E402
 django_asgi_app = ASGIHandler()
 skip_daphne_form_parsing()  # Django parses request bodies; daphne need not parse them first
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from realtime.sockets.auth import RealtimeAuthMiddleware  # noqa: E402
-from realtime.sockets.origin import OriginCheck  # noqa: E402
-from realtime.sockets.routing import websocket_urlpatterns  # noqa: E402
+from realtime import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": OriginCheck(RealtimeAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": websocket_application(),
     }
 )
 

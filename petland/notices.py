@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from petland import models
-from realtime.declaring.registry import Notice
+from realtime import Notice
 
 
 def _status_changed(action: str, instance: Any, previous: Mapping[str, Any]) -> bool:

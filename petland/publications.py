@@ -14,7 +14,7 @@ from petland import domain
 from petland import event_serializers as s
 from petland import models as m
 from petland import notices
-from realtime.declaring.registry import Access, Publication
+from realtime import Access, Publication
 
 # A channel is opened by whoever may read the model's records; a customer then sees the events
 # of their own records only (the audience).

@@ -3,6 +3,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+import realtime
+
 from petland import views
 
 urlpatterns = [
@@ -11,6 +13,6 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("petland/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("petland.api.urls")),
-    path("", include("realtime.web.urls")),  # /live/ and /realtime/example/
-    path("", include("realtime.web.operations_urls")),  # /healthz, /readyz, /metrics
+    path("", include(realtime.urls)),  # /live/, /realtime/example/, /api/realtime/ticket/
+    path("", include(realtime.operations_urls)),  # /healthz, /readyz, /metrics
 ]

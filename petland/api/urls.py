@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from petland.api import views
-from realtime.web.api import NotificationViewSet
+from realtime import NotificationViewSet
 
 router = DefaultRouter()
 router.register("pets", views.PetViewSet, basename="pet")

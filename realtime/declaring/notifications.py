@@ -1,7 +1,7 @@
 """The notification service, for code that sends its own events.
 
     from realtime.declaring.notifications import notification_service
-    await notification_service.send_success_notification(user_id="123", success_message="Mascota creada exitosamente")
+    await notification_service.send_success_notification(user_id="123", success_message="Order shipped")
     notification_service.sync.send_pet_update("updated", {...})   # from sync code
 
 Every call stores the event in the log inside the caller's transaction, when there is one, and

@@ -46,7 +46,7 @@ def publish_change(instance: models.Model, action: str, *, update_fields: Iterab
 def publish_instances(instances: Iterable[models.Model], action: str = "updated") -> int:
     """Publish for changes that sent no signal: ``QuerySet.update()`` and ``bulk_create()``.
 
-    ``Pet.objects.filter(...).update(...)`` then ``publish_instances(Pet.objects.filter(...))``.
+    ``Book.objects.filter(...).update(...)`` then ``publish_instances(Book.objects.filter(...))``.
     """
     count = 0
     for instance in instances:

@@ -50,7 +50,7 @@ def _nobody(instance: Any) -> Iterable[int]:
 class Publication:
     """One row of the table.
 
-    ``entity`` names the record in the singular (``pet``): it gives the id key of the data
+    ``entity`` names the record in the singular (``book``): it gives the id key of the data
     (``pet_id``) and the notification service's ``send_pet_update``. ``audience`` returns the
     ids of the users besides staff who may see an event about an instance; it is called once,
     when the event is made. ``track`` lists fields whose previous values ``notify`` receives.

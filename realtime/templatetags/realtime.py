@@ -1,7 +1,7 @@
 """Template tags that make pages live: ``{% load realtime %}``.
 
 ``realtime_channel`` names the channel a model publishes on; the ``realtime_admin_*`` tags
-render what the live admin needs (petland/templates/admin/ uses them), and
+render what the live admin needs (a project's admin templates use them), and
 ``realtime_feed`` a list of a channel's recent events that grows as new ones arrive.
 Everything they hand to the browser travels in data attributes or ``json_script``, and the
 scripts show it with ``textContent``.

@@ -164,11 +164,11 @@ def test_a_socket_through_nginx_receives_a_change_made_through_the_other_process
 
 def test_nginx_serves_the_collected_static_files(deployment):
     nginx, _, _ = deployment
-    with urllib.request.urlopen(f"{nginx.http}/static/realtime/petland-realtime.js", timeout=10) as response:
+    with urllib.request.urlopen(f"{nginx.http}/static/realtime/realtime.js", timeout=10) as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/javascript"
         served = response.read()
-    assert served == (ROOT / "realtime" / "static" / "realtime" / "petland-realtime.js").read_bytes()
+    assert served == (ROOT / "realtime" / "static" / "realtime" / "realtime.js").read_bytes()
 
 
 def test_the_readmes_production_section_runs_what_nginx_proxies_to():

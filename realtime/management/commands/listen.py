@@ -1,4 +1,4 @@
-"""``manage.py listen pets --user alice``: print a channel's events as they arrive.
+"""``manage.py listen <channel> --user <username>``: print a channel's events as they arrive.
 
 A debugging tool: it connects to a running server like any client, so it shows exactly what
 a browser on that channel would receive. Events go to stdout (one JSON object a line with
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     help = "Print the events of a real-time channel as they arrive (a client of a running server)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("channel", help="users, pets, reservations, payments, invoices, medical_history, ...")
+        parser.add_argument("channel", help="a channel of the publications table, e.g. users")
         who = parser.add_mutually_exclusive_group()
         who.add_argument("--user", help="Listen as this user (username or id); a token is minted locally.")
         who.add_argument("--token", help="A JWT access token to listen with.")
@@ -151,7 +151,7 @@ def _token_for(name: str) -> str:
 
 
 def _line(message: dict[str, Any]) -> str:
-    """A readable line: ``#42 10:30:00 pets created pet_id=1 name='Luna' ...``."""
+    """A readable line: ``#42 10:30:00 books created book_id=1 title='Dune' ...``."""
     data = dict(message.get("data") or {})
     publication = registry().for_channel(str(message.get("entity_type")))
     if publication is not None and publication.id_key in data:  # the record's id first, whatever the key order

@@ -1,4 +1,4 @@
-"""``manage.py notify alice "Your pet is ready" [--type success|error]``: send a notification.
+"""``manage.py notify <username> "Your order is ready" [--type success|error]``: send a notification.
 
 It goes through the notification service like any other, so it is stored, shown on the
 user's ``users`` channel now if they are connected, and delivered on their next connect if not.

@@ -2,12 +2,12 @@
  * The example page of the browser client (docs/client.md): sign in over the REST API (or
  * paste a token, or use the session), open a channel, and show what arrives, as text.
  *
- * Query parameters tune it for trying things out: ?channel=pets, ?delay=<ms> (first
+ * Query parameters tune it for trying things out: ?channel=<name>, ?delay=<ms> (first
  * reconnect delay), ?attempts=<n>, ?heartbeat=<ms> and ?timeout=<ms> (ping interval and
  * how long to wait for an answer), ?connect_timeout=<ms> (how long a handshake may take).
  */
 
-import { RealtimeChannel } from "./petland-realtime.js";
+import { RealtimeChannel } from "./realtime.js";
 
 const $ = (id) => document.getElementById(id);
 const query = new URLSearchParams(window.location.search);

@@ -1,10 +1,10 @@
 /**
  * /live/: every channel's events as they arrive, for staff, with filters by channel and
  * action, counters and each channel's connection state. Everything the server sends is
- * shown with textContent: a pet named <img src=x onerror=alert(1)> shows as that text.
+ * shown with textContent: a record named <img src=x onerror=alert(1)> shows as that text.
  */
 
-import { RealtimeChannel } from "./petland-realtime.js";
+import { RealtimeChannel } from "./realtime.js";
 
 const MAX_ROWS = 500;
 const config = JSON.parse(document.getElementById("live-config").textContent);

@@ -8,7 +8,7 @@
  * the admin's own changelist, fetched from the same URL as the page and rendered by Django.
  */
 
-import { RealtimeChannel } from "./petland-realtime.js";
+import { RealtimeChannel } from "./realtime.js";
 
 const REFRESH_DEBOUNCE_MS = 150; // a burst of events costs one fetch
 const REMOVED_ROW_MS = 700; // how long a deleted row shows in red before it goes

@@ -1,0 +1,125 @@
+// Types of realtime.js, the browser client of docs/protocol.md (see docs/client.md).
+
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed" | "failed";
+
+export declare const State: Readonly<{
+  CONNECTING: "connecting";
+  OPEN: "open";
+  RECONNECTING: "reconnecting";
+  CLOSED: "closed";
+  FAILED: "failed";
+}>;
+
+/** Close codes after which reconnecting cannot help: the server said no. */
+export declare const FINAL_CLOSE_CODES: ReadonlySet<number>;
+
+export interface Tuning {
+  maxAttempts: number;
+  reconnectDelay: number;
+  maxReconnectDelay: number;
+  jitter: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  connectTimeout: number;
+}
+
+export declare const DEFAULTS: Readonly<Tuning>;
+
+export interface ConnectionEstablished {
+  type: "connection_established";
+  channel: string;
+  user_id: string | null;
+  last_event_id: number;
+}
+
+export interface RealtimeUpdate<Data = Record<string, unknown>> {
+  type: "realtime_update";
+  entity_type: string;
+  action: "created" | "updated" | "deleted";
+  data: Data;
+  timestamp: string;
+  event_id: number;
+}
+
+export interface NotificationMessage<Data = Record<string, unknown>> {
+  type: "notification";
+  notification_type: string;
+  notification_id: number;
+  user_id: string;
+  data: Data;
+  timestamp: string;
+  event_id: number;
+}
+
+export interface ResyncRequired {
+  type: "resync_required";
+  last_event_id: number;
+}
+
+export interface ErrorMessage {
+  type: "error";
+  code: string;
+  message: string;
+}
+
+export type ServerMessage =
+  | ConnectionEstablished
+  | RealtimeUpdate
+  | NotificationMessage
+  | ResyncRequired
+  | ErrorMessage
+  | { type: "pong" }
+  | { type: "subscriptions"; ids: Array<number | string> | null }
+  | { type: "marked_read"; ids: number[] };
+
+export interface StateDetail {
+  code?: number;
+  reason?: string;
+  error?: unknown;
+  attempts?: number;
+  retry?: string;
+  byPage?: boolean;
+  lastEventId?: number | null;
+  userId?: string | null;
+}
+
+export interface RealtimeChannelOptions extends Partial<Tuning> {
+  /** A JWT access token (sent as ?token=), or a function called before every (re)connect whose
+   * fresh token is traded for a one-time ?ticket=; without it the session cookie authenticates. */
+  token?: string | (() => string | null | Promise<string | null>);
+  /** The server's base URL ("wss://example.com"); default: this page's host. */
+  url?: string;
+  /** Resume after this event id on the first connect. */
+  lastEventId?: number;
+  autoConnect?: boolean;
+  onUpdate?: (message: RealtimeUpdate) => void;
+  /** Once per notification_id; the client acknowledges each one afterwards. */
+  onNotification?: (message: NotificationMessage) => void;
+  onStateChange?: (state: ConnectionState, detail: StateDetail) => void;
+  /** The server cannot replay what was missed: reload the state over REST. */
+  onResync?: (message: ResyncRequired) => void;
+  onOpen?: (message: ConnectionEstablished) => void;
+  onError?: (message: ErrorMessage) => void;
+  onMessage?: (message: ServerMessage) => void;
+}
+
+export declare class RealtimeChannel {
+  constructor(channel: string, options?: RealtimeChannelOptions);
+  readonly channel: string;
+  readonly state: ConnectionState;
+  readonly lastEventId: number | null;
+  readonly userId: string | null;
+  readonly attempts: number;
+  /** Close for good: no reconnect until reconnect() is called. */
+  close(): void;
+  /** Connect again now, whatever the state. */
+  reconnect(): void;
+  /** Stop listening to browser events too; the channel cannot be used afterwards. */
+  destroy(): void;
+  /** Narrow the channel to some records (sent again after every reconnect). */
+  subscribe(ids: Array<number | string>): boolean;
+  /** Remove ids; with none left (or none given) the whole channel again. */
+  unsubscribe(ids?: Array<number | string>): boolean;
+  /** Send a JSON message; false when the socket is not open. */
+  send(message: { type: string; [key: string]: unknown }): boolean;
+}

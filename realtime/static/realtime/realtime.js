@@ -1,0 +1,393 @@
+/**
+ * realtime.js: a dependency-free browser client for the WebSocket channels of
+ * docs/protocol.md. An ES module; no build step (types: realtime.d.ts):
+ *
+ *   import { RealtimeChannel } from "/static/realtime/realtime.js";
+ *   const orders = new RealtimeChannel("orders", {
+ *     token: () => localStorage.getItem("access"),   // fetched before each connect and traded for a
+ *                                                    // one-time ticket; a string is sent as ?token=
+ *     onUpdate: (message) => console.log(message.action, message.data),
+ *     onNotification: (message) => console.log(message.notification_type, message.data),
+ *     onStateChange: (state, detail) => console.log(state, detail),
+ *     onResync: () => reloadEverythingOverRest(),
+ *   });
+ *   orders.close();
+ *
+ * It reconnects after unintentional disconnects only, resuming after the last event it
+ * received, ignores duplicates, pings to find dead connections, and reports its state:
+ * connecting, open, reconnecting, closed or failed. See docs/client.md.
+ */
+
+export const State = Object.freeze({
+  CONNECTING: "connecting",
+  OPEN: "open",
+  RECONNECTING: "reconnecting",
+  CLOSED: "closed",
+  FAILED: "failed",
+});
+
+/** Close codes after which reconnecting cannot help: the server said no. */
+export const FINAL_CLOSE_CODES = Object.freeze(new Set([4401, 4403, 4404, 1008]));
+
+export const DEFAULTS = Object.freeze({
+  maxAttempts: 5, // reconnect attempts after a disconnect before the state becomes "failed"
+  reconnectDelay: 1000, // ms before the first attempt; doubles for each next one (1, 2, 4, 8, 16 s)
+  maxReconnectDelay: 30000,
+  jitter: 0.25, // each delay is spread by up to ±25% so that clients do not return in step
+  heartbeatInterval: 20000, // ms between pings while open
+  heartbeatTimeout: 10000, // ms without any message after a ping before the connection counts as dead
+  connectTimeout: 10000, // ms a handshake may take before the attempt counts as failed
+});
+
+const noop = () => {};
+
+export class RealtimeChannel {
+  /**
+   * @param {string} channel  one of the project's channels (its publications table), e.g. "users"
+   * @param {object} [options]
+   * @param {string|function():(string|null|Promise<string|null>)} [options.token]
+   *        a JWT access token (sent as ?token=), or a function called before every (re)connect
+   *        that returns a fresh one, traded for a one-time ?ticket= (the token stays out of
+   *        logged URLs); without it the browser's session cookie authenticates.
+   * @param {string} [options.url]  the server's base URL ("wss://example.com"); default: this page's host.
+   * @param {number} [options.lastEventId]  resume after this event id on the first connect.
+   * @param {boolean} [options.autoConnect=true]
+   * @param {function(object)} [options.onUpdate]  each realtime_update message
+   * @param {function(object)} [options.onNotification]  each notification message, once per
+   *        notification_id (stored ones come again on every new socket until acknowledged:
+   *        the client acknowledges each one after this callback returns)
+   * @param {function(string, object)} [options.onStateChange]  (state, detail)
+   * @param {function(object)} [options.onResync]  the server cannot replay what was missed: reload over REST
+   * @param {function(object)} [options.onOpen]  the connection_established message
+   * @param {function(object)} [options.onError]  error messages from the server
+   * @param {function(object)} [options.onMessage]  every message, after the specific callbacks
+   */
+  constructor(channel, options = {}) {
+    if (!channel || typeof channel !== "string") throw new TypeError("RealtimeChannel needs a channel name");
+    this.channel = channel;
+    this.options = { ...DEFAULTS, ...options };
+    this.lastEventId = Number.isInteger(options.lastEventId) ? options.lastEventId : null;
+    this.state = State.CLOSED;
+    this.attempts = 0; // failed attempts since the connection was last open
+    this.userId = null;
+    this._subscribed = null; // ids of a subscribe, re-sent after each reconnect
+    this._notified = new Set(); // notification_ids already handed to onNotification
+    this._unacked = new Set(); // ... and not yet acknowledged to the server
+    this._socket = null;
+    this._timers = { reconnect: null, ping: null, pong: null, connect: null, ack: null };
+    this._generation = 0; // sockets of older generations are ignored
+    this._closedByPage = false;
+    this._onOnline = () => this._retryIfFailed("online");
+    this._onVisible = () => {
+      if (document.visibilityState === "visible") this._retryIfFailed("visible");
+    };
+    if (typeof window !== "undefined") {
+      window.addEventListener("online", this._onOnline);
+      document.addEventListener("visibilitychange", this._onVisible);
+    }
+    if (this.options.autoConnect !== false) this._connect();
+  }
+
+  /** Close for good: no reconnect until reconnect() is called. */
+  close() {
+    this._closedByPage = true;
+    this._dropSocket(1000, "closed by the page");
+    this._setState(State.CLOSED, { byPage: true });
+  }
+
+  /** Connect again now, whatever the state (after close(), a refusal, or "failed"). */
+  reconnect() {
+    this._closedByPage = false;
+    this.attempts = 0;
+    this._dropSocket(1000, "reconnecting");
+    this._setState(State.CONNECTING, { retry: "page" });
+    this._connect();
+  }
+
+  /** Stop listening to browser events too; the channel cannot be used afterwards. */
+  destroy() {
+    this.close();
+    if (typeof window !== "undefined") {
+      window.removeEventListener("online", this._onOnline);
+      document.removeEventListener("visibilitychange", this._onVisible);
+    }
+  }
+
+  /** Narrow the channel to some records (sent again after every reconnect). */
+  subscribe(ids) {
+    this._subscribed = new Set([...(this._subscribed || []), ...ids]);
+    return this.send({ type: "subscribe", ids: [...ids] });
+  }
+
+  /** Stop following some records; with no ids left (or none given) the whole channel again. */
+  unsubscribe(ids = []) {
+    if (this._subscribed) {
+      if (ids.length) ids.forEach((id) => this._subscribed.delete(id));
+      else this._subscribed.clear();
+      if (this._subscribed.size === 0) this._subscribed = null;
+    }
+    return this.send({ type: "unsubscribe", ids: [...ids] });
+  }
+
+  /** Send a JSON message; false when the socket is not open. */
+  send(message) {
+    if (!this._socket || this._socket.readyState !== WebSocket.OPEN) return false;
+    this._socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  // --- connecting -----------------------------------------------------------------------
+  async _connect() {
+    clearTimeout(this._timers.reconnect);
+    this._timers.reconnect = null;
+    const generation = ++this._generation;
+    this._established = false;
+    // A reconnect attempt keeps reporting "reconnecting" (announced with its delay by _lost).
+    if (this.state !== State.RECONNECTING) this._setState(State.CONNECTING, {});
+    let url;
+    try {
+      url = await this._url();
+    } catch (error) {
+      if (generation !== this._generation) return;
+      if (error instanceof TicketRefused) {
+        // The server refused the token: as final as a socket closed with 4401.
+        const refusal = { type: "error", code: "unauthenticated", message: error.message };
+        this._lost({ code: 4401, reason: error.message, error: refusal });
+      } else {
+        this._lost({ code: 0, reason: `no token: ${error}` });
+      }
+      return;
+    }
+    if (generation !== this._generation || this._closedByPage) return;
+    let socket;
+    try {
+      socket = new WebSocket(url);
+    } catch (error) {
+      this._lost({ code: 0, reason: String(error) });
+      return;
+    }
+    this._socket = socket;
+    this._timers.connect = setTimeout(() => {
+      if (generation === this._generation) this._abandon("connect timeout");
+    }, this.options.connectTimeout);
+    let refusal = null; // the error message a refused connection receives before its close
+    socket.onmessage = (event) => {
+      if (generation !== this._generation) return;
+      const message = parse(event.data);
+      if (message === null) return;
+      if (message.type === "error" && !this._established) refusal = message;
+      this._receive(message);
+    };
+    socket.onclose = (event) => {
+      if (generation !== this._generation) return;
+      this._lost({ code: event.code, reason: event.reason, error: refusal });
+    };
+    socket.onerror = noop; // a close event always follows
+  }
+
+  async _url() {
+    const base = (this.options.url || defaultBaseUrl()).replace(/\/+$/, "");
+    const params = new URLSearchParams();
+    if (typeof this.options.token === "function") {
+      // A one-time ticket, fetched with the token before each connect, keeps the token itself
+      // out of the socket's URL, which proxies and servers write to their access logs.
+      const token = await this.options.token();
+      if (token) params.set("ticket", await fetchTicket(base, token));
+    } else if (this.options.token) {
+      params.set("token", this.options.token);
+    }
+    if (this.lastEventId !== null) params.set("last_event_id", String(this.lastEventId));
+    const query = params.toString();
+    return `${base}/ws/${encodeURIComponent(this.channel)}/${query ? `?${query}` : ""}`;
+  }
+
+  // --- receiving ------------------------------------------------------------------------
+  _receive(message) {
+    clearTimeout(this._timers.pong); // any message proves the connection alive
+    this._timers.pong = null;
+    const o = this.options;
+    if (message.type === "notification" && Number.isInteger(message.notification_id)) {
+      // Stored notifications come first on every new socket with their own, older event ids,
+      // until acknowledged: they are deduplicated by notification_id, never by event_id.
+      if (Number.isInteger(message.event_id) && message.event_id > (this.lastEventId ?? -1)) {
+        this.lastEventId = message.event_id;
+      }
+      this._notify(message);
+      return;
+    }
+    if (Number.isInteger(message.event_id)) {
+      if (this.lastEventId !== null && message.event_id <= this.lastEventId) return; // a duplicate
+      this.lastEventId = message.event_id;
+    }
+    switch (message.type) {
+      case "connection_established":
+        this._established = true;
+        clearTimeout(this._timers.connect);
+        this.userId = message.user_id;
+        // Nothing received yet: resume from where the server stood when we joined.
+        if (this.lastEventId === null && Number.isInteger(message.last_event_id)) this.lastEventId = message.last_event_id;
+        this.attempts = 0;
+        this._startHeartbeat();
+        if (this._subscribed) this.send({ type: "subscribe", ids: [...this._subscribed] });
+        this._setState(State.OPEN, { lastEventId: this.lastEventId, userId: this.userId });
+        call(o.onOpen, message);
+        break;
+      case "realtime_update":
+        call(o.onUpdate, message);
+        break;
+      case "resync_required":
+        if (Number.isInteger(message.last_event_id)) this.lastEventId = message.last_event_id;
+        call(o.onResync, message);
+        break;
+      case "error":
+        call(o.onError, message);
+        break;
+      default:
+        break; // pong, subscriptions, and types added later
+    }
+    call(o.onMessage, message);
+  }
+
+  _notify(message) {
+    const id = message.notification_id;
+    if (!this._notified.has(id)) {
+      this._notified.add(id);
+      if (this._notified.size > 1000) this._notified.delete(this._notified.values().next().value);
+      call(this.options.onNotification, message);
+      call(this.options.onMessage, message);
+    }
+    // Acknowledged together, in one message a moment later (a backlog of 100 would otherwise
+    // spend the socket's message budget): the server sends them to no new socket after this.
+    this._unacked.add(id);
+    if (this._timers.ack === null) {
+      this._timers.ack = setTimeout(() => {
+        this._timers.ack = null;
+        const ids = [...this._unacked].slice(0, 1000);
+        if (ids.length && this.send({ type: "ack", ids })) ids.forEach((each) => this._unacked.delete(each));
+      }, 50);
+    }
+  }
+
+  // --- heartbeat ------------------------------------------------------------------------
+  _startHeartbeat() {
+    this._stopHeartbeat();
+    this._timers.ping = setInterval(() => {
+      if (!this.send({ type: "ping" })) return;
+      if (this._timers.pong === null) {
+        this._timers.pong = setTimeout(() => this._abandon("no answer to ping"), this.options.heartbeatTimeout);
+      }
+    }, this.options.heartbeatInterval);
+  }
+
+  _stopHeartbeat() {
+    clearInterval(this._timers.ping);
+    clearTimeout(this._timers.pong);
+    this._timers.ping = this._timers.pong = null;
+  }
+
+  /** Give up on a socket that does not answer: a dead connection may take minutes to
+   * report its close, so stop listening to it and treat it as lost now. */
+  _abandon(reason) {
+    this._dropSocket(4000, reason);
+    this._lost({ code: 1006, reason });
+  }
+
+  // --- losing the connection ------------------------------------------------------------
+  _lost({ code, reason, error = null }) {
+    this._dropSocket();
+    if (this._closedByPage) return;
+    const detail = { code, reason, error };
+    if (FINAL_CLOSE_CODES.has(code)) {
+      this._setState(State.CLOSED, detail); // the server refused us: retrying cannot help
+      return;
+    }
+    if (this.attempts >= this.options.maxAttempts) {
+      this._setState(State.FAILED, { ...detail, attempts: this.attempts });
+      return;
+    }
+    this.attempts += 1;
+    const delay = this._delay(this.attempts);
+    this._setState(State.RECONNECTING, { ...detail, attempt: this.attempts, delay });
+    this._timers.reconnect = setTimeout(() => this._connect(), delay);
+  }
+
+  _delay(attempt) {
+    const o = this.options;
+    const nominal = Math.min(o.reconnectDelay * 2 ** (attempt - 1), o.maxReconnectDelay);
+    return Math.max(0, Math.round(nominal * (1 + o.jitter * (2 * Math.random() - 1))));
+  }
+
+  _retryIfFailed(why) {
+    if (this.state !== State.FAILED || this._closedByPage) return;
+    this.attempts = 0;
+    this._setState(State.CONNECTING, { retry: why });
+    this._connect();
+  }
+
+  _dropSocket(code, reason) {
+    this._generation += 1; // whatever the old socket still says is ignored
+    this._stopHeartbeat();
+    clearTimeout(this._timers.connect);
+    clearTimeout(this._timers.reconnect);
+    this._timers.connect = this._timers.reconnect = null;
+    const socket = this._socket;
+    this._socket = null;
+    if (socket && code !== undefined && socket.readyState <= WebSocket.OPEN) {
+      try {
+        socket.close(code, reason);
+      } catch (_) {
+        socket.close();
+      }
+    }
+  }
+
+  _setState(state, detail = {}) {
+    const changed = state !== this.state;
+    this.state = state;
+    // "reconnecting" is reported for every attempt, so that pages can show the countdown.
+    if (changed || state === State.RECONNECTING) call(this.options.onStateChange, state, detail);
+  }
+}
+
+/** The token was refused when asked for a ticket (401 or 403). */
+class TicketRefused extends Error {}
+
+/** A one-time socket ticket (docs/protocol.md): POST /api/realtime/ticket/ with the token. */
+async function fetchTicket(base, token) {
+  const response = await fetch(`${base.replace(/^ws/, "http")}/api/realtime/ticket/`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+    credentials: "omit", // the token authenticates, not a cookie
+  });
+  if (response.status === 401 || response.status === 403) {
+    const body = await response.json().catch(() => ({}));
+    throw new TicketRefused(body.detail || body.message || `the token was refused (${response.status})`);
+  }
+  if (!response.ok) throw new Error(`the ticket request answered ${response.status}`);
+  return (await response.json()).ticket;
+}
+
+function defaultBaseUrl() {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${window.location.host}`;
+}
+
+function parse(text) {
+  if (typeof text !== "string") return null;
+  try {
+    const message = JSON.parse(text);
+    return message && typeof message === "object" && typeof message.type === "string" ? message : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+function call(callback, ...args) {
+  if (typeof callback !== "function") return;
+  try {
+    callback(...args);
+  } catch (error) {
+    // A page's callback must not break the connection.
+    console.error("realtime.js: callback failed", error);
+  }
+}
