@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev migrate seed test test-browser bench bench-smoke clean
+.PHONY: run install install-dev migrate seed test test-browser lint bench bench-smoke clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install-dev
 # Only the tests that drive Chromium (tests/browser).
 test-browser: install-dev
 	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+# ruff's checks (pyproject.toml); CI runs them before the tests.
+lint: install-dev
+	$(PY) -m ruff check .
 
 # The fan-out benchmark (docs/performance.md): the project and ../shared/peers, each on its own
 # loopback port, Redis at REDIS_URL. `make bench BENCH_ARGS="--sockets 10 --concurrency 1"`.

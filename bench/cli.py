@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from array import array
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -374,12 +374,12 @@ def measure(result: RunResult, expected: list[int], written, outcomes: list[tupl
         result.unexpected += unexpected
         result.closed_early += closed_early
         result.delivered += delivered
-        for change, received in zip(indexes, times):
+        for change, received in zip(indexes, times, strict=False):
             if 0 <= change < len(sent) and sent[change]:
                 latencies.append((received - sent[change]) / 1e6)
                 last_receive = max(last_receive, received)
     latencies.sort()
-    http = sorted((done - start) / 1e6 for start, done in zip(written.sent_ns, written.done_ns) if start and done)
+    http = sorted((done - start) / 1e6 for start, done in zip(written.sent_ns, written.done_ns, strict=False) if start and done)
     if http:
         result.http_p50_ms, result.http_p99_ms = percentile(http, 50), percentile(http, 99)
     if latencies:
@@ -439,7 +439,7 @@ def machine_info() -> dict:
     except OSError:
         pass
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(),
         "cpu": model,
         "python": platform.python_version(),

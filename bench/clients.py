@@ -92,7 +92,7 @@ class _Client:
         self.finishing = True
         try:
             await asyncio.wait_for(self.complete.wait(), timeout=max(deadline - time.monotonic(), 0.0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self.conn.send(
             (
@@ -102,7 +102,7 @@ class _Client:
                 self.duplicates,
                 self.unexpected,
                 self.closed_early,
-                sum(min(c, e) for c, e in zip(self.counts, self.job.expected)),
+                sum(min(c, e) for c, e in zip(self.counts, self.job.expected, strict=False)),
             )
         )
         for ws in self.sockets:  # the process exits next; no closing handshake needed

@@ -68,7 +68,8 @@ def fanout_table(results: list[RunResult]) -> str:
         rows.append([
             r.target, r.mode, str(r.sockets), str(r.changes), str(r.concurrency), f"{r.delivered}/{r.expected}",
             f"{r.deliveries_per_s:,.0f}", f"{r.changes_per_s:,.1f}", _ms(r.p50_ms), _ms(r.p90_ms), _ms(r.p99_ms),
-            _ms(r.max_ms), f"{_ms(r.http_p50_ms)}/{_ms(r.http_p99_ms)}", "-" if math.isnan(r.server_cpu_s) else f"{r.server_cpu_s:.2f}",
+            _ms(r.max_ms), f"{_ms(r.http_p50_ms)}/{_ms(r.http_p99_ms)}",
+            "-" if math.isnan(r.server_cpu_s) else f"{r.server_cpu_s:.2f}",
             "-" if math.isnan(r.server_cpu_s) or not r.delivered else f"{r.server_cpu_s / r.delivered * 1e6:.0f}",
             "-" if math.isnan(r.other_cpu_s) else f"{r.other_cpu_s:.2f}", f"{r.connect_per_s:,.0f}",
         ])
@@ -119,7 +120,7 @@ def _median(values: list[float]) -> float:
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(head[i]), *(len(row[i]) for row in rows)) if rows else len(head[i]) for i in range(len(head))]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)) + " |"  # noqa: E731
     out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(row) for row in rows]
     return "\n".join(out)

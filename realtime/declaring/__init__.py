@@ -1,1 +1,2 @@
-"""Declaring what publishes: the publications registry, the signal receivers and after-commit publishing, the notification service."""
+"""Declaring what publishes: the publications registry, the signal receivers and after-commit
+publishing, the notification service."""

@@ -139,7 +139,9 @@ def publish_pending(*, known_pending: bool = False) -> None:
 
 
 # --- signal receivers (one line each) --------------------------------------------------------
-def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+def _saved(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
     if not raw:
         publish_change(instance, "created" if created else "updated", update_fields=update_fields)
 

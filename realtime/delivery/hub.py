@@ -313,7 +313,7 @@ class Hub:
                     events=f"{share[0].seq}-{share[-1].seq}", error=repr(error),
                 )
         now = time.time()
-        for delivery, count in zip(deliveries, counts):
+        for delivery, count in zip(deliveries, counts, strict=False):
             if count:
                 observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(count)
                 observability.LATENCY.labels(delivery.channel).observe(max(0.0, now - delivery.created_at))

@@ -82,7 +82,8 @@ class CatchingUp:
         cost = max(0, upto - after) // setting("REPLAY_ROWS_PER_TOKEN")
         if not cost:
             return True
-        if self._take_token(cost) and self.hub is not None and self.hub.limits.take_replay_budget(self.user_id, self.remote, cost):
+        hub = self.hub
+        if self._take_token(cost) and hub is not None and hub.limits.take_replay_budget(self.user_id, self.remote, cost):
             return True
         self._rate_limited()
         return False

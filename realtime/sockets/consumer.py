@@ -228,7 +228,7 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         self._leave_hub()
         try:
             await asyncio.wait_for(self._say_and_close(code, error, message), close_codes.HANDSHAKE_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             delivery_log.warning("close_timed_out", channel=self.channel, user=self.user_id, remote=self.remote, code=code)
 
     async def _say_and_close(self, code: int, error: str, message: str) -> None:

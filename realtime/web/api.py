@@ -45,7 +45,10 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
-    @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked_read": serializers.ListField(child=serializers.IntegerField())}))
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("MarkedRead", {"marked_read": serializers.ListField(child=serializers.IntegerField())}),
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         return Response({"marked_read": services.notifications_mark_read(user_id=request.user.pk)})

@@ -32,7 +32,8 @@ def test_a_chromium_that_cannot_be_executed_is_named_too(tmp_path):
     fake = tmp_path / "chromium"
     fake.write_text("not a browser")
 
-    assert chromium_problem(str(fake)).startswith(f"The browser tests (tests/browser) need Chromium, and {fake} is not executable")
+    problem = chromium_problem(str(fake))
+    assert problem.startswith(f"The browser tests (tests/browser) need Chromium, and {fake} is not executable")
 
 
 def test_runs_without_browser_tests_need_no_chromium(tmp_path):

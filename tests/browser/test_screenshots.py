@@ -97,7 +97,7 @@ def test_changelist_columns_keep_their_width_when_rows_change(server, page, ada,
 
     after = column_widths(page)
     assert len(after) == len(before)
-    assert all(abs(now - then) <= 2 for now, then in zip(after, before)), (before, after)  # sub-pixel rounding
+    assert all(abs(now - then) <= 2 for now, then in zip(after, before, strict=False)), (before, after)  # sub-pixel rounding
 
 
 def page_overflows(page: Page) -> bool:

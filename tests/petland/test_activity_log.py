@@ -193,7 +193,8 @@ def test_an_update_is_summarised_as_an_update(alice):
     pet.age = 9
     pet.save()
 
-    assert ActivityLog.objects.filter(entity_type="pet", entity_id=str(pet.pk)).order_by("id").last().summary == "Pet Luna (Perro) updated"
+    newest = ActivityLog.objects.filter(entity_type="pet", entity_id=str(pet.pk)).order_by("id").last()
+    assert newest.summary == "Pet Luna (Perro) updated"
 
 
 def test_deleting_a_pet_names_its_reservations_by_the_pets_name(alice, staff_api):

@@ -3,7 +3,7 @@ filters and autocompletes find what they should."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from django.apps import apps
@@ -129,8 +129,8 @@ def test_pets_filter_by_species(admin_browser, alice):
 
 def test_reservations_drill_down_by_checkin_date(admin_browser, alice):
     pet = PetFactory(owner=alice)
-    december = ReservationFactory(pet=pet, checkin_date=datetime(2026, 12, 20, 9, tzinfo=timezone.utc))
-    ReservationFactory(pet=pet, checkin_date=datetime(2027, 1, 5, 9, tzinfo=timezone.utc))
+    december = ReservationFactory(pet=pet, checkin_date=datetime(2026, 12, 20, 9, tzinfo=UTC))
+    ReservationFactory(pet=pet, checkin_date=datetime(2027, 1, 5, 9, tzinfo=UTC))
 
     years = admin_browser.get("/admin/petland/reservation/").content.decode()
     assert "?checkin_date__year=2026" in years and "?checkin_date__year=2027" in years
@@ -191,7 +191,7 @@ def test_an_invoice_added_in_the_admin_is_numbered_and_stamped_by_the_services(a
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     invoice = Invoice.objects.get()
-    assert invoice.number == f"INV-{datetime.now(timezone.utc).year}-000001"
+    assert invoice.number == f"INV-{datetime.now(UTC).year}-000001"
     assert invoice.issued_at is not None
     assert ActivityLog.objects.filter(entity_type="invoice", entity_id=str(invoice.pk), actor__is_staff=True).exists()
 
@@ -223,7 +223,7 @@ def service_writes(monkeypatch) -> list[tuple[str, str, object]]:
     """(service, model, actor) of each generic write service called, the services still doing the work."""
     calls = []
     for name in ("record_create", "record_update", "record_delete"):
-        def spy(*args, _name=name, _real=getattr(services, name), **kwargs):
+        def spy(*args, _name=name, _real=getattr(services, name), **kwargs):  # noqa: B008 - bound per name
             target = args[0]
             model = target if isinstance(target, type) else type(target)
             calls.append((_name, model._meta.model_name, kwargs["actor"]))

@@ -126,7 +126,7 @@ async def test_a_hub_drops_a_batch_of_another_deployment(open_socket, staff, ali
     hub = await Hub.running()
     position = hub.position
     foreign = Delivery(position + 5, "pets", "realtime_update", "1", frozenset(), False, True,
-                       '{"type":"realtime_update","event_id":%d}' % (position + 5), 0.0)
+                       f'{{"type":"realtime_update","event_id":{position + 5}}}', 0.0)
     before = FOREIGN_BATCHES._value.get()
     await get_channel_layer().group_send(
         setting("GROUP"),

@@ -33,7 +33,9 @@ def events(channel: str | None = None, kind: str = "realtime_update") -> list[di
 
 @pytest.mark.django_db
 class TestWhenEventsArePublished:
-    def test_nothing_is_published_before_commit_and_the_change_is_published_after(self, django_capture_on_commit_callbacks, alice):
+    def test_nothing_is_published_before_commit_and_the_change_is_published_after(
+        self, django_capture_on_commit_callbacks, alice
+    ):
         with django_capture_on_commit_callbacks() as callbacks:
             PetFactory(owner=alice, name="Luna")
             assert Event.objects.filter(channel="pets", seq__isnull=False).count() == 0
@@ -50,7 +52,9 @@ class TestWhenEventsArePublished:
                 raise RuntimeError("boom")
         assert events("pets") == []
 
-    def test_change_in_rolled_back_savepoint_publishes_nothing_while_outer_commits(self, django_capture_on_commit_callbacks, alice):
+    def test_change_in_rolled_back_savepoint_publishes_nothing_while_outer_commits(
+        self, django_capture_on_commit_callbacks, alice
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             with transaction.atomic():
                 PetFactory(owner=alice, name="Kept")
@@ -81,8 +85,10 @@ class TestMessageFormats:
             ("pets", lambda: PetFactory(name="Luna"), {"pet_id", "name", "species", "breed", "age", "user_id"}),
             ("reservations", lambda: ReservationFactory(),
              {"reservation_id", "user_id", "pet_id", "service_id", "checkin_date", "checkout_date", "status"}),
-            ("payments", lambda: PaymentFactory(), {"payment_id", "reservation_id", "user_id", "amount", "method", "status", "created_at"}),
-            ("invoices", lambda: InvoiceFactory(), {"invoice_id", "user_id", "reservation_id", "number", "total", "status", "issued_at"}),
+            ("payments", lambda: PaymentFactory(),
+             {"payment_id", "reservation_id", "user_id", "amount", "method", "status", "created_at"}),
+            ("invoices", lambda: InvoiceFactory(),
+             {"invoice_id", "user_id", "reservation_id", "number", "total", "status", "issued_at"}),
             ("medical_history", lambda: MedicalRecordFactory(),
              {"medical_record_id", "pet_id", "user_id", "date", "description", "diagnosis", "treatment", "veterinarian_id"}),
             ("services", lambda: ServiceFactory(), {"service_id", "name", "description", "price", "duration", "active"}),
@@ -208,7 +214,7 @@ class TestNotificationService:
         with pytest.raises(ValueError, match="entity_type"):
             notification_service.sync.send_realtime_update("kittens", "created", {})
         with pytest.raises(AttributeError):
-            notification_service.sync.send_kitten_update
+            notification_service.sync.send_kitten_update  # noqa: B018 - the lookup itself must fail
         with pytest.raises(TypeError, match="JSON"):
             notification_service.sync.send_notification(alice.pk, "x", {"when": object()})
         assert Event.objects.count() == before

@@ -48,7 +48,9 @@ class TestReplayReads:
     def test_pages_follow_each_other_in_order(self, alice):
         seqs = log_pet_updates(7, audience=[alice.pk])
         first = selectors.replay_page(channel="pets", after=0, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3)
-        second = selectors.replay_page(channel="pets", after=first[-1].seq, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3)
+        second = selectors.replay_page(
+            channel="pets", after=first[-1].seq, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3
+        )
         assert [d.seq for d in first + second] == seqs[:6]
 
     def test_more_events_than_the_limit_that_the_user_may_see_ask_for_a_resync(self, alice, bob):

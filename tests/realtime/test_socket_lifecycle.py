@@ -112,7 +112,8 @@ def test_sockets_of_a_client_that_vanished_mid_replay_do_not_count_against_it(al
             try:
                 with connect(f"{server.ws}{path}", open_timeout=10) as ws:
                     assert json.loads(ws.recv(timeout=5))["type"] == "connection_established"
-                    with connect(f"{server.ws}{path}", open_timeout=10) as ws2, connect(f"{server.ws}{path}", open_timeout=10) as ws3:
+                    with connect(f"{server.ws}{path}", open_timeout=10) as ws2, \
+                            connect(f"{server.ws}{path}", open_timeout=10) as ws3:
                         assert json.loads(ws2.recv(timeout=5))["type"] == "connection_established"
                         assert json.loads(ws3.recv(timeout=5))["type"] == "connection_established"
                 break

@@ -106,8 +106,10 @@ def test_a_ticket_made_on_one_server_process_opens_a_socket_on_another_exactly_o
             _, body = http_json("POST", f"{first.http}/api/realtime/ticket/", token=token_for(alice))
             ticket = json.loads(body)["ticket"]
             answers: list[dict] = []
-            racers = [threading.Thread(target=lambda s=server: answers.append(handshake(f"{s.ws}/ws/pets/?ticket={ticket}")))
-                      for server in (first, second)]
+            racers = [
+                threading.Thread(target=lambda s=server, t=ticket, a=answers: a.append(handshake(f"{s.ws}/ws/pets/?ticket={t}")))
+                for server in (first, second)
+            ]
             for racer in racers:
                 racer.start()
             for racer in racers:

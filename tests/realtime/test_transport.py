@@ -128,7 +128,7 @@ async def test_an_api_write_is_answered_after_its_own_process_has_sent_its_event
 
 
 async def test_a_stuck_hub_holds_a_write_back_only_briefly(slow_socket, alice):
-    socket = slow_socket(2.0)
+    slow_socket(2.0)
 
     _, took = await write_as_a_request(PetFactory, owner=alice)
 
@@ -140,7 +140,7 @@ async def test_a_write_in_the_shared_sync_thread_does_not_wait_for_the_hub(slow_
     # The hub reads the log in that thread (thread-sensitive, like every database_sync_to_async
     # outside a request): a writer waiting there could hold those reads up.
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
-    socket = slow_socket(2.0)
+    slow_socket(2.0)
 
     _, took = await database_sync_to_async(timed(PetFactory))(owner=alice)
 
@@ -181,7 +181,7 @@ async def seqs_received(layer, name: str, quiet: float = 0.5) -> list[int]:
     while True:
         try:
             message = await asyncio.wait_for(layer.receive(name), quiet)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return seqs
         seqs.extend(row[0] for row in message["events"])
 

@@ -9,7 +9,7 @@ no event). Refuses to run with DEBUG off, since its accounts have well-known pas
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ SERVICES = {
 
 
 def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 class Command(BaseCommand):

@@ -10,7 +10,10 @@ from tests.petland.db.test_sqlite3 import in_a_new_thread
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="runs on PostgreSQL only (Django's PostgreSQL pool): set DATABASE_URL=postgres://... to run it"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="runs on PostgreSQL only (Django's PostgreSQL pool): set DATABASE_URL=postgres://... to run it",
+    ),
 ]
 
 
