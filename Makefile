@@ -37,9 +37,14 @@ seed: migrate
 run: seed
 	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The tests that start real servers use Redis at REDIS_URL (default: the local one).
+# The tests that start real servers use Redis at REDIS_URL (default: the local one). Then the
+# second project's suite (examples/clinic, always on SQLite); both run, and either failing fails.
 test: install-dev
-	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest $(PYTEST_ARGS)
+	@export REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}; status=0; \
+	$(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	echo "=== examples/clinic"; \
+	(cd examples/clinic && $(abspath $(PY)) -m pytest -q) || status=$$?; \
+	exit $$status
 
 # Only the tests that drive Chromium (tests/browser).
 test-browser: install-dev

@@ -1,0 +1,15 @@
+"""The clinic's settings as production reads them (DEBUG off), with what a test run needs."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "clinic-tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# The real Redis, unless REDIS_URL says otherwise; this run's events apart from any other run's.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CLINIC_REDIS_PREFIX", f"clinic-test-{os.getpid()}")
+os.environ.setdefault("CLINIC_POLL_INTERVAL", "0.5")
+# A test database file of this run's own, so that two runs on one machine never share one.
+os.environ.setdefault("CLINIC_TEST_SQLITE_NAME", os.path.join(tempfile.gettempdir(), f"clinic-test-{os.getpid()}.sqlite3"))
+
+from clinic.settings import *  # noqa: E402,F401,F403
