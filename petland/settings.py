@@ -276,7 +276,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Tokens never reach a log line, whoever logs the URL (daphne, Django, our own code).
-    "filters": {"redact_tokens": {"()": "realtime.observability.RedactTokensFilter"}},
+    "filters": {"redact_tokens": {"()": "realtime.RedactTokensFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},

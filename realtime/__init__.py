@@ -11,6 +11,7 @@ This module is the app's door: a project uses the names below and nothing deeper
     from realtime import websocket_application                # the ASGI WebSocket stack
     path("", include(realtime.urls)); path("", include(realtime.operations_urls))
     router.register("notifications", realtime.NotificationViewSet, basename="notification")
+    LOGGING["filters"] = {"redact_tokens": {"()": "realtime.RedactTokensFilter"}}
 
 The names are imported when first used, so that ``settings.py`` can import this package
 before Django is set up.
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from realtime.declaring.notifications import notification_service
     from realtime.declaring.publishing import publish_instances
     from realtime.declaring.registry import Access, Notice, Publication
+    from realtime.observability import RedactTokensFilter
     from realtime.sockets.routing import websocket_application
     from realtime.web.api import NotificationSerializer, NotificationViewSet, TicketView
 
@@ -46,6 +48,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "NotificationSerializer": ("realtime.web.api", "NotificationSerializer"),
     "NotificationViewSet": ("realtime.web.api", "NotificationViewSet"),
     "TicketView": ("realtime.web.api", "TicketView"),
+    # for LOGGING's filters: keeps tokens and tickets out of every log line
+    "RedactTokensFilter": ("realtime.observability", "RedactTokensFilter"),
 }
 
 __all__ = sorted(_EXPORTS)

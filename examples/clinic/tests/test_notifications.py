@@ -5,7 +5,6 @@ socket until a client confirms them with ``ack``."""
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 import realtime
 
