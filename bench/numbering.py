@@ -7,9 +7,10 @@ PostgreSQL database created on that server and dropped after), migrated. For eac
 project's own code, as a write's after-commit callback does, minus the transport: in a
 transaction, ``event_log.append()`` for each of ``--events-per-commit`` events; after the
 commit, ``event_log.sequence_pending(known_pending=True)`` (lock the counter row, number what
-has committed). Reported: events numbered per second overall and per writer, the time of one
-append+commit+number (p50/p99), errors, and whether the round's numbers are dense (each number
-once, no gap, no event left unnumbered).
+has committed). Reported: events numbered per second overall and per writer, events per
+numbering transaction (above ``--events-per-commit`` when one writer numbers another's), the
+time of one append+commit+number (p50/p99), errors, and whether the round's numbers are dense
+(each number once, no gap, no event left unnumbered).
 
 Publishes (``--publishers``, 1,2,4; 0 to skip): that many processes send a typical batch (one
 pet event) after another through the project's layer publisher (one ``group_send``: one Redis
@@ -36,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.cli import machine_busy_seconds, wait_quiet
 from bench.report import _table, percentile
 from bench.targets import ROOT, FreshPostgres, project_env
 
@@ -67,7 +69,7 @@ def numbering_writer(index: int, env: dict[str, str], args: dict[str, Any], star
     from realtime.log import event_log  # the lead may move it: the one realtime import here
 
     per_commit, seqs, times, errors = args["events_per_commit"], [], [], []
-    appended = 0
+    appended = batches = 0  # batches: numbering transactions of this writer's that numbered something
 
     def commit_and_number(i: int) -> list[int]:
         with transaction.atomic():
@@ -89,7 +91,9 @@ def numbering_writer(index: int, env: dict[str, str], args: dict[str, Any], star
     while time.monotonic() < deadline and appended < args["max_events"] and len(errors) < MAX_ERRORS:
         t0 = time.perf_counter()
         try:
-            seqs += commit_and_number(i)
+            numbered = commit_and_number(i)
+            seqs += numbered
+            batches += bool(numbered)
             appended += per_commit
             times.append(time.perf_counter() - t0)
         except Exception as error:  # noqa: BLE001 - counted and reported: "database is locked" etc.
@@ -97,7 +101,7 @@ def numbering_writer(index: int, env: dict[str, str], args: dict[str, Any], star
         i += 1
     elapsed = time.monotonic() - began
     connection.close()
-    results.put({"writer": index, "appended": appended, "seqs": seqs, "elapsed": elapsed,
+    results.put({"writer": index, "appended": appended, "seqs": seqs, "batches": batches, "elapsed": elapsed,
                  "times": sorted(times), "errors": errors})
 
 
@@ -160,6 +164,7 @@ class Round:
     total: int = 0  # events numbered, or publishes sent
     per_second: float = 0.0
     per_process: list[float] = field(default_factory=list)
+    per_batch: float | None = None  # events a numbering transaction numbered, on average
     p50_ms: float | None = None
     p99_ms: float | None = None
     dense: bool | None = None
@@ -168,6 +173,7 @@ class Round:
     received_per_second: float | None = None
     redis_cpu_us: float | None = None  # Redis's CPU time per publish
     load: float = 0.0  # the 1-minute load average when the round began
+    busy: float = 0.0  # share of the machine's cores busy during the round (ours and everyone else's)
 
 
 def run_children(target, count: int, env: dict[str, str], args: dict[str, Any], timeout: float) -> list[dict]:
@@ -180,8 +186,11 @@ def run_children(target, count: int, env: dict[str, str], args: dict[str, Any], 
     reports = []
     try:
         start.wait(GRACE_SECONDS)
+        busy_before, began = machine_busy_seconds(), time.monotonic()
         for _ in children:
             reports.append(results.get(timeout=timeout))
+        busy = (machine_busy_seconds() - busy_before) / ((os.cpu_count() or 1) * (time.monotonic() - began))
+        reports.append({"busy": busy})
     except Exception as error:  # noqa: BLE001 - a child died or hung: the round fails, the run goes on
         reports.append({"error": f"{type(error).__name__}: {error or 'a child did not report in time'}"})
     finally:
@@ -194,8 +203,11 @@ def run_children(target, count: int, env: dict[str, str], args: dict[str, Any], 
 
 
 def numbering_round(writers: int, env: dict[str, str], args: argparse.Namespace) -> Round:
+    if args.wait_quiet:
+        wait_quiet(args.wait_quiet)
     result = Round(writers, load=os.getloadavg()[0])
     reports = run_children(numbering_writer, writers, env, child_args(args), args.seconds + GRACE_SECONDS)
+    result.busy = next((r["busy"] for r in reports if "busy" in r), 0.0)
     result.errors = [r["error"] for r in reports if "error" in r] + [e for r in reports for e in r.get("errors", [])]
     done = [r for r in reports if "seqs" in r]
     if len(done) < writers:
@@ -208,6 +220,8 @@ def numbering_round(writers: int, env: dict[str, str], args: argparse.Namespace)
     elapsed = max(r["elapsed"] for r in done)
     result.per_second = result.total / elapsed if elapsed else 0.0
     result.per_process = [r["appended"] / r["elapsed"] if r["elapsed"] else 0.0 for r in done]
+    batches = sum(r["batches"] for r in done)
+    result.per_batch = result.total / batches if batches else None
     times = sorted(t for r in done for t in r["times"])
     if times:
         result.p50_ms, result.p99_ms = percentile(times, 50) * 1000, percentile(times, 99) * 1000
@@ -217,6 +231,8 @@ def numbering_round(writers: int, env: dict[str, str], args: argparse.Namespace)
 def publish_round(publishers: int, env: dict[str, str], args: argparse.Namespace) -> Round:
     import redis
 
+    if args.wait_quiet:
+        wait_quiet(args.wait_quiet)
     result = Round(publishers, load=os.getloadavg()[0])
     context = multiprocessing.get_context("spawn")
     subscribed, stop, counted = context.Event(), context.Event(), context.Queue()
@@ -247,6 +263,7 @@ def publish_round(publishers: int, env: dict[str, str], args: argparse.Namespace
             listener.kill()
         server.close()
     result.errors = [r["error"] for r in reports if "error" in r]
+    result.busy = next((r["busy"] for r in reports if "busy" in r), 0.0)
     done = [r for r in reports if "sent" in r]
     result.total = sum(r["sent"] for r in done)
     elapsed = max((r["elapsed"] for r in done), default=0.0)
@@ -270,10 +287,10 @@ def child_args(args: argparse.Namespace) -> dict[str, Any]:
 # --- the report ----------------------------------------------------------------------------------
 def numbering_table(rounds: list[Round]) -> str:
     rows = [[str(r.processes), f"{r.total:,}", f"{r.per_second:,.0f}", " / ".join(f"{v:,.0f}" for v in r.per_process),
-             _fmt(r.p50_ms), _fmt(r.p99_ms), {True: "yes", False: "NO", None: "-"}[r.dense], str(len(r.errors)),
-             f"{r.load:.2f}"] for r in rounds]
-    return _table(["writers", "numbered", "events/s", "per writer (events/s)", "p50 ms", "p99 ms", "dense",
-                   "errors", "load"], rows)
+             _fmt(r.per_batch), _fmt(r.p50_ms), _fmt(r.p99_ms), {True: "yes", False: "NO", None: "-"}[r.dense],
+             str(len(r.errors)), f"{r.load:.2f}", f"{r.busy:.0%}"] for r in rounds]
+    return _table(["writers", "numbered", "events/s", "per writer (events/s)", "events/numbering", "p50 ms", "p99 ms",
+                   "dense", "errors", "load", "CPU busy"], rows)
 
 
 def publish_table(rounds: list[Round]) -> str:
@@ -281,9 +298,9 @@ def publish_table(rounds: list[Round]) -> str:
              "-" if r.received is None else f"{r.received:,}",
              "-" if r.received_per_second is None else f"{r.received_per_second:,.0f}",
              _fmt(r.redis_cpu_us), "-" if not r.redis_cpu_us else f"{1e6 / r.redis_cpu_us:,.0f}", str(len(r.errors)),
-             f"{r.load:.2f}"] for r in rounds]
+             f"{r.load:.2f}", f"{r.busy:.0%}"] for r in rounds]
     return _table(["publishers", "sent", "publishes/s", "per publisher", "received", "received/s",
-                   "Redis CPU µs/publish", "Redis ceiling/s", "errors", "load"], rows)
+                   "Redis CPU µs/publish", "Redis ceiling/s", "errors", "load", "CPU busy"], rows)
 
 
 def _fmt(value: float | None) -> str:
@@ -310,6 +327,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                           "default: SQLite in a temporary folder")
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
                    help="Redis for the publish rounds (a unique prefix is used)")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="before each round, wait up to SECONDS for the machine to be idle (< 15%% CPU busy over "
+                        "1 s); the table's load and CPU busy columns say how quiet it was (0: do not wait)")
     p.add_argument("--json", type=Path, help="also write the rounds here")
     args = p.parse_args(argv)
     if args.seconds <= 0 or args.max_events < 1 or args.events_per_commit < 1:
