@@ -34,14 +34,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-from bench.targets import HOST, free_port
+from bench.servers import HOST, ServerError, free_port, start_server, stop_server
+from bench.targets import project_env
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 64  # a flooder's messages in flight, unanswered
@@ -57,20 +57,7 @@ class FloodError(RuntimeError):
 
 # --- the server ----------------------------------------------------------------------------
 def server_env(workdir: Path, args: argparse.Namespace) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REALTIME_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="petland.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=f"bench-flood-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_ALLOWED_HOSTS=f"{HOST},localhost",
-        DATABASE_URL=f"sqlite:///{workdir / 'flood.sqlite3'}",
-        REDIS_URL=args.redis_url,
-        REALTIME_REDIS_PREFIX=f"bench-flood-{uuid.uuid4().hex[:12]}",
-        JWT_ACCESS_MINUTES="600",
-        API_WRITES_PER_MINUTE="0",  # the changes are timed, not throttled
-        PYTHONUNBUFFERED="1",
-    )
+    env = project_env(f"sqlite:///{workdir / 'flood.sqlite3'}", args.redis_url, name="bench-flood")
     if args.rate is not None:
         env["REALTIME_MESSAGES_PER_SECOND"] = str(args.rate)
     if args.burst is not None:
@@ -121,42 +108,26 @@ def _provision_here(events: int) -> None:
 
 
 class Server:
+    """The measured daphne, logging to ``daphne.log`` in the run's folder."""
+
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
         self.env, self.port = env, free_port()
         self.log_path = workdir / "daphne.log"
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "petland.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise FloodError(f"daphne exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.http}/api/services/", timeout=2):
-                    return self
-            except urllib.error.HTTPError as error:
-                if error.code < 500:
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise FloodError(f"daphne did not answer within 60s:\n{self.log_tail()}")
-            time.sleep(0.1)
+        try:
+            self.proc = start_server(
+                [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "petland.asgi:application"],
+                port=self.port, ready_path="/api/services/", cwd=ROOT, env=self.env, timeout=60,
+                log=self.log_path, name="daphne",
+            )
+        except ServerError as error:
+            raise FloodError(str(error)) from None
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
+        stop_server(self.proc)
 
     @property
     def http(self) -> str:
@@ -165,9 +136,6 @@ class Server:
     @property
     def ws(self) -> str:
         return f"ws://{HOST}:{self.port}"
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
 
 
 # --- the measured client ---------------------------------------------------------------------

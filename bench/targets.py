@@ -11,30 +11,51 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# HOST: every server and every request of the benchmark stays on loopback.
+from bench.servers import HOST, ServerError, free_port, start_server, stop_server
+
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # every server and every request of the benchmark stays on loopback
 
 
 class BenchError(RuntimeError):
     """A phase failed or timed out; the message says which and why."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+def base_env() -> dict[str, str]:
+    """This environment without the caller's Django, realtime and database settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REALTIME_"))}
+    env.pop("DATABASE_URL", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def project_env(database_url: str, redis_url: str, *, name: str = "bench", **extra: str) -> dict[str, str]:
+    """The environment of a PetLand process the benchmarks start: production settings (DEBUG
+    off), a secret key and a Redis prefix of its own, no write throttle; ``extra`` on top."""
+    env = base_env()
+    env.update(
+        DJANGO_SETTINGS_MODULE="petland.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=f"{name}-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_ALLOWED_HOSTS=f"{HOST},localhost",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        REALTIME_REDIS_PREFIX=f"{name}-{uuid.uuid4().hex[:12]}",
+        JWT_ACCESS_MINUTES="600",
+        API_WRITES_PER_MINUTE="0",  # the benchmarks write thousands of pets a minute as one user
+    )
+    env.update(extra)
+    return env
 
 
 def default_peers_dir() -> Path:
@@ -87,7 +108,6 @@ class Target:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = self.workdir / "server.log"
-        self._log = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
@@ -101,9 +121,13 @@ class Target:
         assert self.proc is not None
         return self.proc.pid
 
-    def _spawn(self, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+    def _serve(self, cmd: list[str], cwd: Path, env: dict[str, str], ready_path: str, timeout: float) -> None:
+        """Start the server, logging to ``server.log``, and wait until it answers ``ready_path``."""
+        try:
+            self.proc = start_server(cmd, port=self.port, ready_path=ready_path, cwd=cwd, env=env, timeout=timeout,
+                                     log=self.log_path, name=self.name)
+        except ServerError as error:
+            raise BenchError(str(error)) from None
 
     def _run(self, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
         try:
@@ -114,37 +138,8 @@ class Target:
             raise BenchError(f"{self.name}: {' '.join(cmd)} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def wait_ready(self, path: str, timeout: float) -> None:
-        """Until the server answers HTTP on ``path`` (any status below 500)."""
-        deadline = time.monotonic() + timeout
-        url = f"http://{HOST}:{self.port}{path}"
-        while True:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise BenchError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status < 500:
-                        return
-            except urllib.error.HTTPError as error:
-                if error.code < 500:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.name} did not answer {url} within {timeout:.0f}s:\n{self.log_tail()}")
-            time.sleep(0.1)
-
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        stop_server(self.proc)
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -192,11 +187,7 @@ class Target:
         return total
 
     def base_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REALTIME_"))}
-        env.pop("DATABASE_URL", None)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
+        return base_env()
 
     def copy_peer(self, folder: str) -> Path:
         source = self.peers_dir / folder
@@ -242,8 +233,7 @@ class Project(Target):
             here, {**self.env, "PYTHONPATH": str(here)}, timeout=120,
         )
         self.users = json.loads(out.strip().splitlines()[-1])
-        self._spawn(self.server_command(), here, self.env)
-        self.wait_ready("/api/services/", timeout)
+        self._serve(self.server_command(), here, self.env, "/api/services/", timeout)
 
     def server_command(self) -> list[str]:
         return [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "petland.asgi:application"]
@@ -255,21 +245,7 @@ class Project(Target):
             self._fresh_db = None
 
     def project_env(self, database_url: str) -> dict[str, str]:
-        env = self.base_env()
-        env.update(
-            DJANGO_SETTINGS_MODULE="petland.settings",
-            DJANGO_DEBUG="0",
-            DJANGO_SECRET_KEY=f"bench-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-            DJANGO_SECURE_SSL_REDIRECT="0",
-            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-            DATABASE_URL=database_url,
-            REDIS_URL=self.options.redis_url,
-            REALTIME_REDIS_PREFIX=f"bench-{uuid.uuid4().hex[:12]}",
-            JWT_ACCESS_MINUTES="600",
-            API_WRITES_PER_MINUTE="0",  # the bench writes thousands of pets a minute as one staff user
-        )
-        env.update(self.options.server_env)
-        return env
+        return project_env(database_url, self.options.redis_url, **self.options.server_env)
 
     def plan(self) -> Plan:
         o = self.options
@@ -316,8 +292,8 @@ class FastAPIPeer(Target):
         env = self.base_env()
         env["SKETCH_DB"] = str(self.workdir / "sketch.sqlite3")
         env.update(self.options.server_env)
-        self._spawn([sys.executable, "-m", "uvicorn", "app:app", "--host", HOST, "--port", str(self.port)], folder, env)
-        self.wait_ready("/openapi.json", timeout)
+        self._serve([sys.executable, "-m", "uvicorn", "app:app", "--host", HOST, "--port", str(self.port)], folder, env,
+                    "/openapi.json", timeout)
 
     def plan(self) -> Plan:
         return self.peer_plan("/ws/pets")
@@ -341,8 +317,8 @@ class NaivePeer(Target):
         )
         env.update(self.options.server_env)
         self._run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], folder, env, timeout=120)
-        self._spawn([sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "naive.asgi:application"], folder, env)
-        self.wait_ready("/api/pets/", timeout)
+        self._serve([sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "naive.asgi:application"], folder,
+                    env, "/api/pets/", timeout)
 
     def plan(self) -> Plan:
         return self.peer_plan("/ws/pets")

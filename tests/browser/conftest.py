@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from django.db import connections
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.factories import PASSWORD, PetFactory, StaffFactory
-from tests.support.servers import ROOT, Daphne, child_env, run_in_shell, wait_for_http, wait_for_port
+from tests.support.servers import ROOT, Daphne, run_in_shell
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"  # Debian's, as CI installs it
 CHROMIUM_ARGS = [
@@ -59,27 +58,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 class BrowserDaphne(Daphne):
     """Daphne serving the project and its static files, logging to a file of the test."""
 
-    def __init__(self, log: Path, port: int | None = None):
-        super().__init__(port, **SAFE_CHILD)
-        self.log = log
+    application = "tests.browser.asgi:application"
 
-    def start(self) -> BrowserDaphne:
-        with self.log.open("a") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "tests.browser.asgi:application"],
-                cwd=ROOT,
-                env=child_env(**self.env),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        try:
-            wait_for_port(self.port, proc=self.proc)
-            wait_for_http(f"{self.http}/api/services/")
-        except BaseException:
-            self.kill()  # a server that never came up must not outlive the test
-            raise
-        return self
+    def __init__(self, log: Path, port: int | None = None):
+        super().__init__(port, log=log, **SAFE_CHILD)
 
     def pause(self) -> None:
         """Freeze the process: its sockets stay open but nothing answers (a dead connection)."""

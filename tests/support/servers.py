@@ -15,13 +15,10 @@ from typing import Self
 from django.conf import settings
 from django.db import connection
 
+from bench.servers import free_port, start_server, stop_server, wait_until_answering
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+START_SECONDS = 40.0  # a daphne's start on a loaded machine: imports, checks, the first request
 
 
 def database_url() -> str:
@@ -56,16 +53,8 @@ def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | Non
 
 
 def wait_for_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)
+    """Until ``url`` answers (any status below 500), as a started server's is awaited."""
+    wait_until_answering(url, timeout=timeout)
 
 
 class LoopbackServer:
@@ -87,18 +76,10 @@ class LoopbackServer:
         raise NotImplementedError
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        stop_server(self.proc, kill=True)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -108,29 +89,26 @@ class LoopbackServer:
 
 
 class Daphne(LoopbackServer):
-    def __init__(self, port: int | None = None, *, args: tuple[str, ...] = (), **env: str):
+    """The project under daphne, sharing this test run's database and Redis; started once it
+    answers ``/api/services/``. Its output goes to ``proc.stdout`` (a text pipe) or, with
+    ``log``, to that file."""
+
+    application = "petland.asgi:application"
+
+    def __init__(self, port: int | None = None, *, args: tuple[str, ...] = (), log: Path | None = None, **env: str):
         super().__init__(port)
         self.args = args  # more daphne options, e.g. ("--proxy-headers",) as docs/deployment.md runs it
+        self.log = log
         self.env = env
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args, "petland.asgi:application"]
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args, self.application]
 
-    def start(self) -> Daphne:
-        self.proc = subprocess.Popen(
-            self.command(),
-            cwd=ROOT,
-            env=child_env(**self.env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            wait_for_port(self.port, proc=self.proc)
-            wait_for_http(f"{self.http}/api/services/")
-        except BaseException:
-            self.kill()  # never leave a half-started server behind
-            raise
+    def start(self) -> Self:
+        # start_server kills a server that exits or never answers: nothing half-started is left.
+        self.proc = start_server(self.command(), port=self.port, ready_path="/api/services/", cwd=ROOT,
+                                 env=child_env(**self.env), timeout=START_SECONDS, log=self.log,
+                                 name=type(self).__name__)
         return self
 
 
