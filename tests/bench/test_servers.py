@@ -37,7 +37,10 @@ def test_a_server_that_exits_before_answering_is_reported_with_its_output(tmp_pa
 
 def test_a_server_that_never_answers_is_killed_at_the_deadline(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); print('starting', flush=True); time.sleep(120)"
+    code = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+        "print('starting', flush=True); time.sleep(120)"
+    )
     with pytest.raises(ServerError) as error:
         start_server([sys.executable, "-c", code], port=free_port(), ready_path="/", cwd=tmp_path, env=os.environ,
                      timeout=2, log=tmp_path / "server.log")
