@@ -24,7 +24,7 @@ def throttle_counters_of_its_own(settings):
 
 @pytest.fixture
 def staff(db):
-    return StaffFactory(username="sam_staff")
+    return StaffFactory(username="sam_staff", first_name="Sam")  # a fixed name, as alice's and bob's
 
 
 @pytest.fixture
