@@ -2,7 +2,7 @@
 that finds an event's recipients by channel, staff and user id (so that an event costs its
 audience, not the number of sockets), and the ``Handover`` a committing thread waits on.
 
-``ChannelIndex.recipients`` is the visibility rule of ``realtime.log.visibility`` computed from
+``ChannelIndex.recipients`` is the visibility rule of ``realtime.log.selectors.visible_to`` computed from
 the index: public events go to every socket of the channel, events staff may see to its staff
 sockets, and the others to the sockets of the users in their audience."""
 

@@ -41,13 +41,6 @@ class Delivery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame", messages.websocket_frame(self.text))
 
-    def visible_to(self, user_id: int | None, is_staff: bool) -> bool:
-        if self.public:
-            return True
-        if is_staff and self.staff_visible:
-            return True
-        return user_id is not None and user_id in self.audience
-
     def to_wire(self) -> list:
         return [self.seq, self.channel, self.kind, self.record_id, list(self.audience), self.public,
                 self.staff_visible, self.text, self.created_at]

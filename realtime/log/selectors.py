@@ -35,7 +35,7 @@ def deliveries_between(after: int, upto: int | None = None, *, channel: str | No
 def visible_to(user_id: int | None, is_staff: bool) -> Q:
     """The events a user may see, as a filter the database applies: public ones, those shown to
     staff when they are staff, and those naming them in their audience. The one visibility rule;
-    ``Delivery.visible_to`` is the same rule for an event already in memory."""
+    ``ChannelIndex.recipients`` (realtime.delivery.index) is the same rule for the sockets of a hub."""
     visible = Q(public=True)
     if is_staff:
         visible |= Q(staff_visible=True)
