@@ -39,56 +39,103 @@ DEFAULT_TARGETS = "project,fastapi,naive-redis,naive-pubsub"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sockets", type=int, default=None, help="sockets to open (1000; 10000 with --idle)")
     p.add_argument("--changes", type=int, default=30, help="pets to create over HTTP (30)")
     p.add_argument("--concurrency", type=int, default=4, help="HTTP requests in flight at a time (4)")
-    p.add_argument("--clients", type=int, default=4,
-                   help="client processes (4; with 2, their own backlog set the p99: docs/performance.md)")
-    p.add_argument("--targets", default=DEFAULT_TARGETS,
-                   help=f"comma-separated, from {', '.join(TARGETS)} ({DEFAULT_TARGETS}); peers are skipped "
-                        "when ../shared/peers is absent")
-    p.add_argument("--customers", type=int, default=0,
-                   help="project only: sockets belong to K customers, pets go to them round-robin, each socket "
-                        "gets only its owner's pets (0: every socket is staff and gets every pet)")
+    p.add_argument(
+        "--clients", type=int, default=4, help="client processes (4; with 2, their own backlog set the p99: docs/performance.md)"
+    )
+    p.add_argument(
+        "--targets",
+        default=DEFAULT_TARGETS,
+        help=f"comma-separated, from {', '.join(TARGETS)} ({DEFAULT_TARGETS}); peers are skipped when ../shared/peers is absent",
+    )
+    p.add_argument(
+        "--customers",
+        type=int,
+        default=0,
+        help="project only: sockets belong to K customers, pets go to them round-robin, each socket "
+        "gets only its owner's pets (0: every socket is staff and gets every pet)",
+    )
     p.add_argument("--idle", action="store_true", help="idle memory and connection set-up benchmark")
     p.add_argument("--settle", type=float, default=3.0, help="--idle: seconds to wait before reading RSS (3)")
     p.add_argument("--repeat", type=int, default=1, help="run each target this many times, in turn (1)")
-    p.add_argument("--database-url", help="PostgreSQL server for the project (a fresh database is created "
-                                          "on it and dropped); default: SQLite in a temporary folder")
-    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                   help="Redis for the project and the naive peers (the project gets a unique prefix)")
-    p.add_argument("--project-dir", type=Path, default=ROOT,
-                   help="the checkout the project targets run from (default: this one); e.g. a scratch copy "
-                        "with a change to measure")
-    p.add_argument("--workers", type=int, default=1,
-                   help="project-uvicorn: worker processes sharing its port, one hub each (1); or per target, "
-                        "e.g. 'project-uvicorn:2'")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME=DIR",
-                   help="another checkout to measure side by side: target 'project@NAME' (or "
-                        "'project-uvicorn@NAME') runs the project from DIR (repeatable)")
+    p.add_argument(
+        "--database-url",
+        help="PostgreSQL server for the project (a fresh database is created "
+        "on it and dropped); default: SQLite in a temporary folder",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis for the project and the naive peers (the project gets a unique prefix)",
+    )
+    p.add_argument(
+        "--project-dir",
+        type=Path,
+        default=ROOT,
+        help="the checkout the project targets run from (default: this one); e.g. a scratch copy with a change to measure",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="project-uvicorn: worker processes sharing its port, one hub each (1); or per target, e.g. 'project-uvicorn:2'",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="another checkout to measure side by side: target 'project@NAME' (or "
+        "'project-uvicorn@NAME') runs the project from DIR (repeatable)",
+    )
     p.add_argument("--peers-dir", type=Path, default=default_peers_dir(), help="the peers (../shared/peers)")
-    p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra environment for the servers, e.g. DJANGO_LOG_LEVEL=warning (repeatable)")
-    p.add_argument("--deflate", action="store_true",
-                   help="clients offer permessage-deflate, as browsers do (default: no compression offered)")
-    p.add_argument("--sockets-per-address", type=int, default=100,
-                   help="sockets opened from each loopback source address 127.0.x.y (100): the project limits "
-                        "sockets per address (REALTIME_MAX_SOCKETS_PER_ADDRESS, 200) and per user (50; the "
-                        "bench gives each staff user 25)")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the servers, e.g. DJANGO_LOG_LEVEL=warning (repeatable)",
+    )
+    p.add_argument(
+        "--deflate",
+        action="store_true",
+        help="clients offer permessage-deflate, as browsers do (default: no compression offered)",
+    )
+    p.add_argument(
+        "--sockets-per-address",
+        type=int,
+        default=100,
+        help="sockets opened from each loopback source address 127.0.x.y (100): the project limits "
+        "sockets per address (REALTIME_MAX_SOCKETS_PER_ADDRESS, 200) and per user (50; the "
+        "bench gives each staff user 25)",
+    )
     p.add_argument("--connect-concurrency", type=int, default=50, help="handshakes in flight per client (50)")
     p.add_argument("--connect-timeout", type=float, default=None, help="seconds for all sockets to connect")
     p.add_argument("--write-timeout", type=float, default=120.0, help="seconds for all changes to be sent (120)")
-    p.add_argument("--drain-timeout", type=float, default=60.0,
-                   help="seconds after the last send for every delivery to arrive (60)")
+    p.add_argument(
+        "--drain-timeout", type=float, default=60.0, help="seconds after the last send for every delivery to arrive (60)"
+    )
     p.add_argument("--max-seconds", type=float, default=1800.0, help="hard stop for the whole run (1800)")
-    p.add_argument("--profile", type=Path, metavar="DIR",
-                   help="py-spy the project's server during the send phase (with --idle: while the sockets "
-                        "connect); write stacks, a flame graph and a summary to DIR")
-    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                   help="before each target, wait up to SECONDS for the machine to be idle (< 15%% CPU busy over "
-                        "1 s): other work on the same cores skews every figure (0: do not wait)")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy the project's server during the send phase (with --idle: while the sockets "
+        "connect); write stacks, a flame graph and a summary to DIR",
+    )
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each target, wait up to SECONDS for the machine to be idle (< 15%% CPU busy over "
+        "1 s): other work on the same cores skews every figure (0: do not wait)",
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs, databases)")
     args = p.parse_args(argv)
@@ -104,9 +151,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.variants = {name: Path(path).resolve() for name, path in (v.split("=", 1) for v in args.variant)}
     except ValueError:
         p.error("--variant takes NAME=DIR")
-    unknown = [t for t in args.target_list if target_class_name(t) not in TARGETS
-               or ("@" in t and (t.split("@", 1)[1] not in args.variants or not TARGETS[target_class_name(t)].supports_customers))
-               or (":" in t.split("@")[0] and not t.split("@")[0].split(":", 1)[1].isdigit())]
+    unknown = [
+        t
+        for t in args.target_list
+        if target_class_name(t) not in TARGETS
+        or ("@" in t and (t.split("@", 1)[1] not in args.variants or not TARGETS[target_class_name(t)].supports_customers))
+        or (":" in t.split("@")[0] and not t.split("@")[0].split(":", 1)[1].isdigit())
+    ]
     if unknown:
         p.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
     try:
@@ -169,17 +220,23 @@ def main(argv: list[str] | None = None) -> int:
     for line in comparison(results):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine_info(), "argv": sys.argv[1:] if argv is None else argv,
-                                         "results": [r.as_dict() for r in results]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": machine_info(),
+                    "argv": sys.argv[1:] if argv is None else argv,
+                    "results": [r.as_dict() for r in results],
+                },
+                indent=2,
+            )
+        )
     return 0 if results and not any(r.error for r in results) else 1
 
 
 def summary_line(r: RunResult) -> str:
     if r.mode == "idle":
-        return (f"{r.connected}/{r.sockets} connected, {r.kib_per_socket:.1f} KiB/socket, "
-                f"{r.connect_per_s:,.0f} connections/s")
-    return (f"{r.delivered}/{r.expected} delivered, {r.deliveries_per_s:,.0f}/s, p50 {r.p50_ms:.1f} ms, "
-            f"p99 {r.p99_ms:.1f} ms")
+        return f"{r.connected}/{r.sockets} connected, {r.kib_per_socket:.1f} KiB/socket, {r.connect_per_s:,.0f} connections/s"
+    return f"{r.delivered}/{r.expected} delivered, {r.deliveries_per_s:,.0f}/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms"
 
 
 # --- one target ----------------------------------------------------------------------------------
@@ -196,8 +253,12 @@ def run_target(cls: type[Target], args: argparse.Namespace, workdir: Path, name:
         project_dir=args.variants[name.split("@", 1)[1]] if "@" in name else args.project_dir.resolve(),
     )
     result = RunResult(
-        target=name, mode="idle" if args.idle else ("customers" if options.customers else "staff"),
-        sockets=args.sockets, changes=options.changes, concurrency=args.concurrency, clients=args.clients,
+        target=name,
+        mode="idle" if args.idle else ("customers" if options.customers else "staff"),
+        sockets=args.sockets,
+        changes=options.changes,
+        concurrency=args.concurrency,
+        clients=args.clients,
     )
     if args.wait_quiet:
         busy = wait_quiet(args.wait_quiet)
@@ -360,7 +421,8 @@ def finish(clients, deadline: float, timeout: float) -> list[tuple]:
 def measure(result: RunResult, expected: list[int], written, outcomes: list[tuple]) -> None:
     result.expected = sum(expected)
     result.http_errors = sum(n for status, n in written.statuses.items() if status != 201) + len(
-        [e for e in written.errors if "HTTP" not in e])
+        [e for e in written.errors if "HTTP" not in e]
+    )
     if written.errors:
         result.notes.append(f"HTTP errors: {written.errors[:3]}")
     latencies: list[float] = []
@@ -388,8 +450,11 @@ def measure(result: RunResult, expected: list[int], written, outcomes: list[tupl
         result.changes_per_s = result.changes / max(result.seconds, 1e-9)
         result.p50_ms, result.p90_ms = percentile(latencies, 50), percentile(latencies, 90)
         result.p99_ms, result.max_ms = percentile(latencies, 99), latencies[-1]
-    for label, n in (("duplicate", result.duplicates), ("unexpected (another customer's)", result.unexpected),
-                     ("socket(s) closed by the server", result.closed_early)):
+    for label, n in (
+        ("duplicate", result.duplicates),
+        ("unexpected (another customer's)", result.unexpected),
+        ("socket(s) closed by the server", result.closed_early),
+    ):
         if n:
             result.notes.append(f"{n} {label}")
 
@@ -450,4 +515,3 @@ def machine_info() -> dict:
 def machine_line() -> str:
     m = machine_info()
     return f"machine: {m['nproc']} CPU ({m['cpu']}), Python {m['python']}, Linux {m['kernel']}, {m['date']}"
-

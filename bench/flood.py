@@ -69,8 +69,14 @@ def provision(env: dict[str, str], events: int = 0) -> dict:
     """Migrates the fresh database and creates the two customers (and, with ``events``, a third
     one, alice, with that many pet events in the log), in a child process with the server's
     settings; their ids and access tokens, and the newest event id."""
-    result = subprocess.run([sys.executable, "-m", "bench.flood", "--provision", "--storm-events", str(events)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.flood", "--provision", "--storm-events", str(events)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode != 0:
         raise FloodError(f"provisioning failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -99,10 +105,17 @@ def _provision_here(events: int) -> None:
     for start in range(0, events, 1000):
         with transaction.atomic():
             for pet_id in range(start + 1, min(start + 1000, events) + 1):
-                notification_service.sync.send_pet_update("created", {
-                    "pet_id": pet_id, "name": f"alice-{pet_id}", "species": "Perro", "breed": "Mestizo", "age": 3,
-                    "user_id": users["alice"]["id"],
-                })
+                notification_service.sync.send_pet_update(
+                    "created",
+                    {
+                        "pet_id": pet_id,
+                        "name": f"alice-{pet_id}",
+                        "species": "Perro",
+                        "breed": "Mestizo",
+                        "age": 3,
+                        "user_id": users["alice"]["id"],
+                    },
+                )
     users["newest"] = selectors.last_seq()
     print(json.dumps(users))
 
@@ -119,8 +132,13 @@ class Server:
         try:
             self.proc = start_server(
                 [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "petland.asgi:application"],
-                port=self.port, ready_path="/api/services/", cwd=ROOT, env=self.env, timeout=60,
-                log=self.log_path, name="daphne",
+                port=self.port,
+                ready_path="/api/services/",
+                cwd=ROOT,
+                env=self.env,
+                timeout=60,
+                log=self.log_path,
+                name="daphne",
             )
         except ServerError as error:
             raise FloodError(str(error)) from None
@@ -169,7 +187,9 @@ def ms_percentile(seconds: list[float], p: float) -> float:
 
 def post_pet(server: Server, token: str, name: str) -> None:
     request = urllib.request.Request(
-        f"{server.http}/api/pets/", method="POST", data=json.dumps({"name": name, "species": "Gato"}).encode(),
+        f"{server.http}/api/pets/",
+        method="POST",
+        data=json.dumps({"name": name, "species": "Gato"}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -221,8 +241,9 @@ async def sample_handshakes(server: Server, victim: dict, phase: Phase, count: i
     for _ in range(count):
         started = time.perf_counter()
         try:
-            async with connect(f"{server.ws}/ws/pets/?token={victim['token']}", open_timeout=STORM_CONNECT_SECONDS,
-                               close_timeout=1) as ws:
+            async with connect(
+                f"{server.ws}/ws/pets/?token={victim['token']}", open_timeout=STORM_CONNECT_SECONDS, close_timeout=1
+            ) as ws:
                 first = json.loads(await asyncio.wait_for(ws.recv(), STORM_CONNECT_SECONDS))
                 took = time.perf_counter() - started
             if first.get("type") == "connection_established":
@@ -334,8 +355,17 @@ async def _flood(ws_base: str, token: str, budget: int, flooders: int, stop) -> 
 
 
 # --- the resume storm, in a process of its own ----------------------------------------------
-STORM_COUNTS = ("resumes", "resumes_on_connect", "answered", "rate_limited", "closed", "resync_required",
-                "failed_handshakes", "connections", "leaked")
+STORM_COUNTS = (
+    "resumes",
+    "resumes_on_connect",
+    "answered",
+    "rate_limited",
+    "closed",
+    "resync_required",
+    "failed_handshakes",
+    "connections",
+    "leaked",
+)
 
 
 def storm_process(ws_base: str, token: str, budget: int, sockets: int, back: int, stop, ready, results) -> None:
@@ -412,8 +442,12 @@ async def _storm(ws_base: str, token: str, budget: int, sockets: int, back: int,
             if reconnecting:
                 counts["resumes_on_connect"] += 1
             try:
-                async with connect(url + (f"&last_event_id={max(newest - back, 0)}" if reconnecting else ""),
-                                   open_timeout=STORM_CONNECT_SECONDS, close_timeout=1, max_queue=None) as ws:
+                async with connect(
+                    url + (f"&last_event_id={max(newest - back, 0)}" if reconnecting else ""),
+                    open_timeout=STORM_CONNECT_SECONDS,
+                    close_timeout=1,
+                    max_queue=None,
+                ) as ws:
                     hello = json.loads(await asyncio.wait_for(ws.recv(), STORM_CONNECT_SECONDS))
                     if hello.get("type") != "connection_established":
                         counts["failed_handshakes"] += 1
@@ -458,17 +492,25 @@ def run(args: argparse.Namespace) -> int:
         with Server(env, workdir) as server:
             quiet, loaded = Phase("quiet"), Phase("storm" if storm else "flood")
             # Unmeasured: the first requests of a fresh server open connections and fill caches.
-            asyncio.run(asyncio.wait_for(measure(server, users["victim"], Phase("warmup"), 5, args.pause),
-                                         args.timeout))
+            asyncio.run(asyncio.wait_for(measure(server, users["victim"], Phase("warmup"), 5, args.pause), args.timeout))
             measure_phase(server, users["victim"], quiet, args)
 
             context = multiprocessing.get_context("spawn")
             stop, ready, results = context.Event(), context.Event(), context.Queue()
             if storm:
-                worker = context.Process(target=storm_process, args=(
-                    server.ws, users["flooder"]["token"], args.messages, args.storm_sockets, args.resume_back,
-                    stop, ready, results,
-                ))
+                worker = context.Process(
+                    target=storm_process,
+                    args=(
+                        server.ws,
+                        users["flooder"]["token"],
+                        args.messages,
+                        args.storm_sockets,
+                        args.resume_back,
+                        stop,
+                        ready,
+                        results,
+                    ),
+                )
             else:
                 worker = context.Process(
                     target=flood_process,
@@ -504,27 +546,33 @@ def report(args: argparse.Namespace, quiet: Phase, flooded: Phase, counts: dict,
     print(f"PetLand flood benchmark: {args.changes} changes per phase, one after another, daphne on {HOST}")
     print(f"{'phase':<7} {'received':>9} {'in order':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for phase in (quiet, flooded):
-        print(f"{phase.name:<7} {len(phase.latencies):>5}/{args.changes:<3} {'yes' if phase.in_order else 'NO':>9} "
-              f"{phase.percentile(50):>8.1f} {phase.percentile(95):>8.1f} {max(phase.latencies) * 1000:>8.1f}")
+        print(
+            f"{phase.name:<7} {len(phase.latencies):>5}/{args.changes:<3} {'yes' if phase.in_order else 'NO':>9} "
+            f"{phase.percentile(50):>8.1f} {phase.percentile(95):>8.1f} {max(phase.latencies) * 1000:>8.1f}"
+        )
     for p in (50, 95):
         before, after = quiet.percentile(p), flooded.percentile(p)
         print(f"rise p{p}: {after - before:+.1f} ms (x{after / before:.2f})")
     if counts:
-        print(f"flood: {counts['messages']} messages over {counts['connections']} connections of {args.flooders} "
-              f"flooders ({counts['cut_off']} cut off with rate_limited), {counts['refused_handshakes']} refused "
-              f"handshakes, binary frames in between" + ("" if still_flooding else
-                                                         "; the flood ended before the last change"))
-    print(f"mean latency: quiet {sum(quiet.latencies) / len(quiet.latencies) * 1000:.1f} ms, "
-          f"flood {sum(flooded.latencies) / len(flooded.latencies) * 1000:.1f} ms "
-          f"(median {median(flooded.latencies) * 1000:.1f} ms)")
+        print(
+            f"flood: {counts['messages']} messages over {counts['connections']} connections of {args.flooders} "
+            f"flooders ({counts['cut_off']} cut off with rate_limited), {counts['refused_handshakes']} refused "
+            f"handshakes, binary frames in between" + ("" if still_flooding else "; the flood ended before the last change")
+        )
+    print(
+        f"mean latency: quiet {sum(quiet.latencies) / len(quiet.latencies) * 1000:.1f} ms, "
+        f"flood {sum(flooded.latencies) / len(flooded.latencies) * 1000:.1f} ms "
+        f"(median {median(flooded.latencies) * 1000:.1f} ms)"
+    )
 
 
-def storm_report(args: argparse.Namespace, newest: int, quiet: Phase, storm: Phase, counts: dict,
-                 still_storming: bool) -> None:
+def storm_report(args: argparse.Namespace, newest: int, quiet: Phase, storm: Phase, counts: dict, still_storming: bool) -> None:
     """Quiet and storm side by side: the bystander's update latency and fresh handshakes."""
-    print(f"PetLand resume-storm benchmark: daphne on {HOST}, {args.storm_events} events of alice's in the log "
-          f"(newest {newest}), {args.storm_sockets} sockets of bob resuming {args.resume_back} events back; "
-          f"{args.changes} changes and {args.handshakes} fresh handshakes per phase")
+    print(
+        f"PetLand resume-storm benchmark: daphne on {HOST}, {args.storm_events} events of alice's in the log "
+        f"(newest {newest}), {args.storm_sockets} sockets of bob resuming {args.resume_back} events back; "
+        f"{args.changes} changes and {args.handshakes} fresh handshakes per phase"
+    )
     print(f"{'':<18} {'quiet':>10} {'storm':>10} {'rise':>8}")
     _row("updates received", *(f"{len(p.latencies)}/{args.changes}" for p in (quiet, storm)))
     _row("updates in order", *(("yes" if p.in_order else "NO") if p.latencies else "-" for p in (quiet, storm)))
@@ -535,13 +583,15 @@ def storm_report(args: argparse.Namespace, newest: int, quiet: Phase, storm: Pha
     for name, q in STATS:
         _figures(f"handshake {name} ms", quiet.handshakes, storm.handshakes, q)
     if counts:
-        print(f"storm: {counts['resumes'] + counts['resumes_on_connect']} resumes sent ({counts['resumes']} as "
-              f"messages, {counts['resumes_on_connect']} with ?last_event_id= on reconnecting) over "
-              f"{counts['connections']} connections of {args.storm_sockets} sockets; {counts['answered']} answered, "
-              f"{counts['rate_limited']} cut off with rate_limited, {counts['closed']} closed otherwise, "
-              f"{counts['resync_required']} resync_required, {counts['failed_handshakes']} handshakes refused or "
-              f"timed out; {counts['leaked']} events reached bob" + ("" if still_storming else
-                                                                    "; the storm ended before the phase did"))
+        print(
+            f"storm: {counts['resumes'] + counts['resumes_on_connect']} resumes sent ({counts['resumes']} as "
+            f"messages, {counts['resumes_on_connect']} with ?last_event_id= on reconnecting) over "
+            f"{counts['connections']} connections of {args.storm_sockets} sockets; {counts['answered']} answered, "
+            f"{counts['rate_limited']} cut off with rate_limited, {counts['closed']} closed otherwise, "
+            f"{counts['resync_required']} resync_required, {counts['failed_handshakes']} handshakes refused or "
+            f"timed out; {counts['leaked']} events reached bob"
+            + ("" if still_storming else "; the storm ended before the phase did")
+        )
     else:
         print("storm: no counts (the storm process did not report)")
     for phase in (quiet, storm):
@@ -559,30 +609,45 @@ def _row(label: str, quiet: str, storm: str, rise: str = "") -> None:
 def _figures(label: str, quiet: list[float], storm: list[float], q: float) -> None:
     before, after = ms_percentile(quiet, q), ms_percentile(storm, q)
     known = not math.isnan(before) and not math.isnan(after) and before > 0
-    _row(label, *(("-" if math.isnan(v) else f"{v:.1f}") for v in (before, after)),
-         f"x{after / before:.1f}" if known else "-")
+    _row(label, *(("-" if math.isnan(v) else f"{v:.1f}") for v in (before, after)), f"x{after / before:.1f}" if known else "-")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.flood", description=__doc__.split("\n\n")[0])
-    p.add_argument("--storm", choices=("junk", "resume"), default="junk",
-                   help="what the other customer sends: junk as fast as it can (junk, the default), or resume "
-                        "messages and reconnects that replay alice's events (resume)")
-    p.add_argument("--messages", type=int, default=50_000,
-                   help="flood messages at most; with --storm resume, resumes at most (50000)")
+    p.add_argument(
+        "--storm",
+        choices=("junk", "resume"),
+        default="junk",
+        help="what the other customer sends: junk as fast as it can (junk, the default), or resume "
+        "messages and reconnects that replay alice's events (resume)",
+    )
+    p.add_argument(
+        "--messages", type=int, default=50_000, help="flood messages at most; with --storm resume, resumes at most (50000)"
+    )
     p.add_argument("--changes", type=int, default=200, help="changes measured per phase (200)")
     p.add_argument("--flooders", type=int, default=4, help="flooding sockets at a time (4)")
     p.add_argument("--pause", type=float, default=0.01, help="seconds between two changes (0.01)")
     p.add_argument("--warmup", type=float, default=0.5, help="seconds of flood before the first change (0.5)")
     p.add_argument("--rate", type=float, default=None, help="REALTIME_MESSAGES_PER_SECOND (production: 20)")
     p.add_argument("--burst", type=int, default=None, help="REALTIME_MESSAGE_BURST (production: 40)")
-    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                   help="Redis for the server (a unique prefix is used); empty: the in-memory layer")
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis for the server (a unique prefix is used); empty: the in-memory layer",
+    )
     p.add_argument("--storm-sockets", type=int, default=10, help="--storm resume: bob's resuming sockets (10)")
-    p.add_argument("--storm-events", type=int, default=10_000,
-                   help="--storm resume: alice's events in the log before the server starts (10000)")
-    p.add_argument("--resume-back", type=int, default=9_990,
-                   help="--storm resume: each resume starts this many events before the newest (9990)")
+    p.add_argument(
+        "--storm-events",
+        type=int,
+        default=10_000,
+        help="--storm resume: alice's events in the log before the server starts (10000)",
+    )
+    p.add_argument(
+        "--resume-back",
+        type=int,
+        default=9_990,
+        help="--storm resume: each resume starts this many events before the newest (9990)",
+    )
     p.add_argument("--handshakes", type=int, default=20, help="--storm resume: fresh handshakes timed per phase (20)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds each phase may take (120)")
     p.add_argument("--provision", action="store_true", help=argparse.SUPPRESS)

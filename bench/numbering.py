@@ -48,9 +48,20 @@ GRACE_SECONDS = 60.0  # a child's start-up (Django, a connection) and its report
 
 def pet_payload(i: int) -> dict[str, Any]:
     """A typical ``realtime_update`` of a pet, as ``messages.realtime_update`` builds it."""
-    return {"type": "realtime_update", "channel": CHANNEL, "action": "updated",
-            "data": {"id": i, "name": f"numbering-{i}", "species": "Perro", "breed": "Mestizo", "age": 3,
-                     "owner": 7, "created_at": "2026-12-01T09:00:00+00:00"}}
+    return {
+        "type": "realtime_update",
+        "channel": CHANNEL,
+        "action": "updated",
+        "data": {
+            "id": i,
+            "name": f"numbering-{i}",
+            "species": "Perro",
+            "breed": "Mestizo",
+            "age": 3,
+            "owner": 7,
+            "created_at": "2026-12-01T09:00:00+00:00",
+        },
+    }
 
 
 # --- the children ----------------------------------------------------------------------------
@@ -74,8 +85,7 @@ def numbering_writer(index: int, env: dict[str, str], args: dict[str, Any], star
     def commit_and_number(i: int) -> list[int]:
         with transaction.atomic():
             for k in range(per_commit):
-                event_log.append(channel=CHANNEL, payload=pet_payload(i * per_commit + k), record_id=str(i),
-                                 audience=(7,))
+                event_log.append(channel=CHANNEL, payload=pet_payload(i * per_commit + k), record_id=str(i), audience=(7,))
         # What publishing's on-commit callback does first: number what this commit added.
         return [d.seq for d in event_log.sequence_pending(known_pending=True)]
 
@@ -101,8 +111,17 @@ def numbering_writer(index: int, env: dict[str, str], args: dict[str, Any], star
         i += 1
     elapsed = time.monotonic() - began
     connection.close()
-    results.put({"writer": index, "appended": appended, "seqs": seqs, "batches": batches, "elapsed": elapsed,
-                 "times": sorted(times), "errors": errors})
+    results.put(
+        {
+            "writer": index,
+            "appended": appended,
+            "seqs": seqs,
+            "batches": batches,
+            "elapsed": elapsed,
+            "times": sorted(times),
+            "errors": errors,
+        }
+    )
 
 
 def publisher(index: int, env: dict[str, str], args: dict[str, Any], start, results) -> None:
@@ -286,21 +305,73 @@ def child_args(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- the report ----------------------------------------------------------------------------------
 def numbering_table(rounds: list[Round]) -> str:
-    rows = [[str(r.processes), f"{r.total:,}", f"{r.per_second:,.0f}", " / ".join(f"{v:,.0f}" for v in r.per_process),
-             _fmt(r.per_batch), _fmt(r.p50_ms), _fmt(r.p99_ms), {True: "yes", False: "NO", None: "-"}[r.dense],
-             str(len(r.errors)), f"{r.load:.2f}", f"{r.busy:.0%}"] for r in rounds]
-    return _table(["writers", "numbered", "events/s", "per writer (events/s)", "events/numbering", "p50 ms", "p99 ms",
-                   "dense", "errors", "load", "CPU busy"], rows)
+    rows = [
+        [
+            str(r.processes),
+            f"{r.total:,}",
+            f"{r.per_second:,.0f}",
+            " / ".join(f"{v:,.0f}" for v in r.per_process),
+            _fmt(r.per_batch),
+            _fmt(r.p50_ms),
+            _fmt(r.p99_ms),
+            {True: "yes", False: "NO", None: "-"}[r.dense],
+            str(len(r.errors)),
+            f"{r.load:.2f}",
+            f"{r.busy:.0%}",
+        ]
+        for r in rounds
+    ]
+    return _table(
+        [
+            "writers",
+            "numbered",
+            "events/s",
+            "per writer (events/s)",
+            "events/numbering",
+            "p50 ms",
+            "p99 ms",
+            "dense",
+            "errors",
+            "load",
+            "CPU busy",
+        ],
+        rows,
+    )
 
 
 def publish_table(rounds: list[Round]) -> str:
-    rows = [[str(r.processes), f"{r.total:,}", f"{r.per_second:,.0f}", " / ".join(f"{v:,.0f}" for v in r.per_process),
-             "-" if r.received is None else f"{r.received:,}",
-             "-" if r.received_per_second is None else f"{r.received_per_second:,.0f}",
-             _fmt(r.redis_cpu_us), "-" if not r.redis_cpu_us else f"{1e6 / r.redis_cpu_us:,.0f}", str(len(r.errors)),
-             f"{r.load:.2f}", f"{r.busy:.0%}"] for r in rounds]
-    return _table(["publishers", "sent", "publishes/s", "per publisher", "received", "received/s",
-                   "Redis CPU µs/publish", "Redis ceiling/s", "errors", "load", "CPU busy"], rows)
+    rows = [
+        [
+            str(r.processes),
+            f"{r.total:,}",
+            f"{r.per_second:,.0f}",
+            " / ".join(f"{v:,.0f}" for v in r.per_process),
+            "-" if r.received is None else f"{r.received:,}",
+            "-" if r.received_per_second is None else f"{r.received_per_second:,.0f}",
+            _fmt(r.redis_cpu_us),
+            "-" if not r.redis_cpu_us else f"{1e6 / r.redis_cpu_us:,.0f}",
+            str(len(r.errors)),
+            f"{r.load:.2f}",
+            f"{r.busy:.0%}",
+        ]
+        for r in rounds
+    ]
+    return _table(
+        [
+            "publishers",
+            "sent",
+            "publishes/s",
+            "per publisher",
+            "received",
+            "received/s",
+            "Redis CPU µs/publish",
+            "Redis ceiling/s",
+            "errors",
+            "load",
+            "CPU busy",
+        ],
+        rows,
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -317,19 +388,31 @@ def counts(text: str) -> list[int]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.numbering", description=__doc__.split("\n\n")[0])
     p.add_argument("--writers", type=counts, default=[1, 2, 4], help="writer processes per round (1,2,4)")
-    p.add_argument("--publishers", type=counts, default=[1, 2, 4],
-                   help="publisher processes per round (1,2,4); 0: no publish rounds")
+    p.add_argument(
+        "--publishers", type=counts, default=[1, 2, 4], help="publisher processes per round (1,2,4); 0: no publish rounds"
+    )
     p.add_argument("--seconds", type=float, default=10.0, help="length of each round (10)")
-    p.add_argument("--max-events", type=int, default=200_000,
-                   help="events (or batches) each process sends at most per round (200000)")
+    p.add_argument(
+        "--max-events", type=int, default=200_000, help="events (or batches) each process sends at most per round (200000)"
+    )
     p.add_argument("--events-per-commit", type=int, default=1, help="events appended per transaction (1)")
-    p.add_argument("--database-url", help="PostgreSQL server (a fresh database is created on it and dropped); "
-                                          "default: SQLite in a temporary folder")
-    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                   help="Redis for the publish rounds (a unique prefix is used)")
-    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                   help="before each round, wait up to SECONDS for the machine to be idle (< 15%% CPU busy over "
-                        "1 s); the table's load and CPU busy columns say how quiet it was (0: do not wait)")
+    p.add_argument(
+        "--database-url",
+        help="PostgreSQL server (a fresh database is created on it and dropped); default: SQLite in a temporary folder",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis for the publish rounds (a unique prefix is used)",
+    )
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each round, wait up to SECONDS for the machine to be idle (< 15%% CPU busy over "
+        "1 s); the table's load and CPU busy columns say how quiet it was (0: do not wait)",
+    )
     p.add_argument("--json", type=Path, help="also write the rounds here")
     args = p.parse_args(argv)
     if args.seconds <= 0 or args.max_events < 1 or args.events_per_commit < 1:
@@ -344,8 +427,14 @@ def main(argv: list[str] | None = None) -> int:
         database_url = fresh.__enter__() if fresh else f"sqlite:///{Path(tmp) / 'numbering.sqlite3'}"
         try:
             env = project_env(database_url, args.redis_url, name="bench-numbering")
-            migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT,
-                                      env=env, capture_output=True, text=True, timeout=180)
+            migrated = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
             if migrated.returncode != 0:
                 print(f"bench.numbering: migrate failed:\n{migrated.stderr[-3000:]}", file=sys.stderr)
                 return 2
@@ -364,9 +453,18 @@ def main(argv: list[str] | None = None) -> int:
         for error in r.errors[:3]:
             print(f"{r.processes} process(es): {error}", file=sys.stderr)
     if args.json:
-        args.json.write_text(json.dumps({"database": vendor, "events_per_commit": args.events_per_commit,
-                                         "seconds": args.seconds, "numbering": [asdict(r) for r in numbered],
-                                         "publishes": [asdict(r) for r in published]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "database": vendor,
+                    "events_per_commit": args.events_per_commit,
+                    "seconds": args.seconds,
+                    "numbering": [asdict(r) for r in numbered],
+                    "publishes": [asdict(r) for r in published],
+                },
+                indent=2,
+            )
+        )
     ok = all(r.dense and not r.errors for r in numbered) and all(not r.errors and r.total for r in published)
     return 0 if ok else 1
 

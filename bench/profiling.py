@@ -32,8 +32,20 @@ class PySpy:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         outputs = [("raw", self.raw)] + ([("flamegraph", self.out_dir / f"{self.name}.svg")] if self.svg else [])
         for fmt, path in outputs:
-            cmd = [exe, "record", "--pid", str(self.pid), "--rate", str(self.rate), "--format", fmt, "-o", str(path),
-                   "--nonblocking", "--threads"]
+            cmd = [
+                exe,
+                "record",
+                "--pid",
+                str(self.pid),
+                "--rate",
+                str(self.rate),
+                "--format",
+                fmt,
+                "-o",
+                str(path),
+                "--nonblocking",
+                "--threads",
+            ]
             self.procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
 
     def stop(self) -> None:

@@ -57,36 +57,93 @@ def _ms(value: float) -> str:
 
 
 def fanout_table(results: list[RunResult]) -> str:
-    head = ["target", "mode", "sockets", "changes", "conc", "delivered/expected", "deliv/s", "changes/s",
-            "p50 ms", "p90 ms", "p99 ms", "max ms", "HTTP p50/p99 ms", "srv CPU s", "srv µs/deliv", "other CPU s", "conn/s"]
+    head = [
+        "target",
+        "mode",
+        "sockets",
+        "changes",
+        "conc",
+        "delivered/expected",
+        "deliv/s",
+        "changes/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "HTTP p50/p99 ms",
+        "srv CPU s",
+        "srv µs/deliv",
+        "other CPU s",
+        "conn/s",
+    ]
     rows = []
     for r in results:
         if r.error:
-            rows.append([r.target, r.mode, str(r.sockets), str(r.changes), str(r.concurrency), "FAILED", "", "", "",
-                         "", "", "", "", "", "", "", ""])
+            rows.append(
+                [
+                    r.target,
+                    r.mode,
+                    str(r.sockets),
+                    str(r.changes),
+                    str(r.concurrency),
+                    "FAILED",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
-        rows.append([
-            r.target, r.mode, str(r.sockets), str(r.changes), str(r.concurrency), f"{r.delivered}/{r.expected}",
-            f"{r.deliveries_per_s:,.0f}", f"{r.changes_per_s:,.1f}", _ms(r.p50_ms), _ms(r.p90_ms), _ms(r.p99_ms),
-            _ms(r.max_ms), f"{_ms(r.http_p50_ms)}/{_ms(r.http_p99_ms)}",
-            "-" if math.isnan(r.server_cpu_s) else f"{r.server_cpu_s:.2f}",
-            "-" if math.isnan(r.server_cpu_s) or not r.delivered else f"{r.server_cpu_s / r.delivered * 1e6:.0f}",
-            "-" if math.isnan(r.other_cpu_s) else f"{r.other_cpu_s:.2f}", f"{r.connect_per_s:,.0f}",
-        ])
+        rows.append(
+            [
+                r.target,
+                r.mode,
+                str(r.sockets),
+                str(r.changes),
+                str(r.concurrency),
+                f"{r.delivered}/{r.expected}",
+                f"{r.deliveries_per_s:,.0f}",
+                f"{r.changes_per_s:,.1f}",
+                _ms(r.p50_ms),
+                _ms(r.p90_ms),
+                _ms(r.p99_ms),
+                _ms(r.max_ms),
+                f"{_ms(r.http_p50_ms)}/{_ms(r.http_p99_ms)}",
+                "-" if math.isnan(r.server_cpu_s) else f"{r.server_cpu_s:.2f}",
+                "-" if math.isnan(r.server_cpu_s) or not r.delivered else f"{r.server_cpu_s / r.delivered * 1e6:.0f}",
+                "-" if math.isnan(r.other_cpu_s) else f"{r.other_cpu_s:.2f}",
+                f"{r.connect_per_s:,.0f}",
+            ]
+        )
     return _table(head, rows)
 
 
 def idle_table(results: list[RunResult]) -> str:
-    head = ["target", "sockets", "connected", "RSS before MiB", "RSS after MiB", "KiB/socket", "conn/s",
-            "srv CPU ms/conn"]
+    head = ["target", "sockets", "connected", "RSS before MiB", "RSS after MiB", "KiB/socket", "conn/s", "srv CPU ms/conn"]
     rows = []
     for r in results:
         if r.error:
             rows.append([r.target, str(r.sockets), "FAILED", "", "", "", "", ""])
             continue
-        rows.append([r.target, str(r.sockets), str(r.connected), f"{r.rss_before_kib / 1024:.1f}",
-                     f"{r.rss_after_kib / 1024:.1f}", f"{r.kib_per_socket:.1f}", f"{r.connect_per_s:,.0f}",
-                     _ms(r.connect_cpu_ms)])
+        rows.append(
+            [
+                r.target,
+                str(r.sockets),
+                str(r.connected),
+                f"{r.rss_before_kib / 1024:.1f}",
+                f"{r.rss_after_kib / 1024:.1f}",
+                f"{r.kib_per_socket:.1f}",
+                f"{r.connect_per_s:,.0f}",
+                _ms(r.connect_cpu_ms),
+            ]
+        )
     return _table(head, rows)
 
 

@@ -52,8 +52,9 @@ def start_server(
         with log.open("ab") as out:  # the child keeps its own copy of the descriptor
             proc = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
     else:
-        proc = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            list(command), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
     try:
         wait_until_answering(f"http://{HOST}:{port}{ready_path}", timeout=timeout, proc=proc, name=name)
     except BaseException as error:
@@ -64,8 +65,7 @@ def start_server(
     return proc
 
 
-def wait_until_answering(url: str, *, timeout: float, proc: subprocess.Popen | None = None,
-                         name: str = "server") -> None:
+def wait_until_answering(url: str, *, timeout: float, proc: subprocess.Popen | None = None, name: str = "server") -> None:
     """Until ``url`` answers with a status below 500; ``ServerError`` if ``proc`` exits first
     or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -124,8 +124,9 @@ class Target:
     def _serve(self, cmd: list[str], cwd: Path, env: dict[str, str], ready_path: str, timeout: float) -> None:
         """Start the server, logging to ``server.log``, and wait until it answers ``ready_path``."""
         try:
-            self.proc = start_server(cmd, port=self.port, ready_path=ready_path, cwd=cwd, env=env, timeout=timeout,
-                                     log=self.log_path, name=self.name)
+            self.proc = start_server(
+                cmd, port=self.port, ready_path=ready_path, cwd=cwd, env=env, timeout=timeout, log=self.log_path, name=self.name
+            )
         except ServerError as error:
             raise BenchError(str(error)) from None
 
@@ -227,10 +228,17 @@ class Project(Target):
         self.env = self.project_env(database_url)
         here = self.options.project_dir
         out = self._run(
-            [sys.executable, str(Path(__file__).with_name("provision.py")),
-             "--customers", str(max(self.options.customers, 1)),
-             "--staff", str(max(-(-self.options.sockets // self.options.sockets_per_user), 1))],
-            here, {**self.env, "PYTHONPATH": str(here)}, timeout=120,
+            [
+                sys.executable,
+                str(Path(__file__).with_name("provision.py")),
+                "--customers",
+                str(max(self.options.customers, 1)),
+                "--staff",
+                str(max(-(-self.options.sockets // self.options.sockets_per_user), 1)),
+            ],
+            here,
+            {**self.env, "PYTHONPATH": str(here)},
+            timeout=120,
         )
         self.users = json.loads(out.strip().splitlines()[-1])
         self._serve(self.server_command(), here, self.env, "/api/services/", timeout)
@@ -274,9 +282,23 @@ class ProjectUvicorn(Project):
 
     def server_command(self) -> list[str]:
         return [
-            sys.executable, "-m", "uvicorn", "petland.asgi:application", "--host", HOST, "--port", str(self.port),
-            "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-access-log",
-            "--log-level", "warning", "--lifespan", "off",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "petland.asgi:application",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",
+            "false",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
             *(["--workers", str(self.options.workers)] if self.options.workers > 1 else []),
         ]
 
@@ -292,8 +314,13 @@ class FastAPIPeer(Target):
         env = self.base_env()
         env["SKETCH_DB"] = str(self.workdir / "sketch.sqlite3")
         env.update(self.options.server_env)
-        self._serve([sys.executable, "-m", "uvicorn", "app:app", "--host", HOST, "--port", str(self.port)], folder, env,
-                    "/openapi.json", timeout)
+        self._serve(
+            [sys.executable, "-m", "uvicorn", "app:app", "--host", HOST, "--port", str(self.port)],
+            folder,
+            env,
+            "/openapi.json",
+            timeout,
+        )
 
     def plan(self) -> Plan:
         return self.peer_plan("/ws/pets")
@@ -317,8 +344,13 @@ class NaivePeer(Target):
         )
         env.update(self.options.server_env)
         self._run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], folder, env, timeout=120)
-        self._serve([sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "naive.asgi:application"], folder,
-                    env, "/api/pets/", timeout)
+        self._serve(
+            [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "naive.asgi:application"],
+            folder,
+            env,
+            "/api/pets/",
+            timeout,
+        )
 
     def plan(self) -> Plan:
         return self.peer_plan("/ws/pets")
@@ -334,9 +366,7 @@ class NaivePubSub(NaivePeer):
     layer = "channels_redis.pubsub.RedisPubSubChannelLayer"
 
 
-TARGETS: dict[str, type[Target]] = {
-    cls.name: cls for cls in (Project, ProjectUvicorn, FastAPIPeer, NaiveRedis, NaivePubSub)
-}
+TARGETS: dict[str, type[Target]] = {cls.name: cls for cls in (Project, ProjectUvicorn, FastAPIPeer, NaiveRedis, NaivePubSub)}
 
 
 class FreshPostgres:

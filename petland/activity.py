@@ -82,8 +82,14 @@ def activity_title(instance: models.Model) -> str:
     return text if text.lower().startswith(kind.lower()) else f"{kind.capitalize()} {text}"
 
 
-def _saved(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False,
-           update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+def _saved(
+    sender: type[models.Model],
+    instance: models.Model,
+    created: bool,
+    raw: bool = False,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
     if not raw and not (update_fields and set(update_fields) <= _bookkeeping.get(sender, frozenset())):
         record_activity(instance, "created" if created else "updated")
 

@@ -35,8 +35,9 @@ class RecordAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: db_models.Model, form: ModelForm, change: bool) -> None:
         if change:
             names = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
-            self.update_record(obj, actor=request.user,
-                               **{name: form.cleaned_data[name] for name in form.changed_data if name in names})
+            self.update_record(
+                obj, actor=request.user, **{name: form.cleaned_data[name] for name in form.changed_data if name in names}
+            )
             return
         saved = self.create_record(actor=request.user, **self.fields_to_create(obj, form))
         # The admin goes on with the instance it gave us (its pk names the redirect): make it the saved record.
@@ -119,8 +120,13 @@ class InvoiceAdmin(RecordAdmin):
     def create_record(self, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_create(actor=actor, **fields)
 
-    def update_record(self, instance: models.Invoice, *, actor: models.User,  # type: ignore[override]
-                      **fields: Any) -> models.Invoice:
+    def update_record(
+        self,
+        instance: models.Invoice,
+        *,
+        actor: models.User,  # type: ignore[override]
+        **fields: Any,
+    ) -> models.Invoice:
         return services.invoice_update(instance, actor=actor, **fields)
 
 

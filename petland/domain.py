@@ -151,20 +151,44 @@ CUSTOMER, PUBLIC, STAFF = Level.CUSTOMER, Level.PUBLIC, Level.STAFF
 DOMAIN: tuple[Record, ...] = (
     # A customer sees one account, their own (``/api/users/me/``, and the one user a write may name).
     Record(User, owner="pk", read=CUSTOMER, write=STAFF, bookkeeping=frozenset({"last_login"})),
-    Record(Pet, owner="owner", read=CUSTOMER, write=CUSTOMER, related=("owner",), names_owner=True,
-           customer_rules=CustomerRules(create=_PET, update=_PET, delete=_pet_delete)),
+    Record(
+        Pet,
+        owner="owner",
+        read=CUSTOMER,
+        write=CUSTOMER,
+        related=("owner",),
+        names_owner=True,
+        customer_rules=CustomerRules(create=_PET, update=_PET, delete=_pet_delete),
+    ),
     Record(Service, owner=None, read=PUBLIC, write=STAFF),
-    Record(Reservation, owner="user", read=CUSTOMER, write=CUSTOMER, related=("user", "pet", "service"),
-           customer_rules=CustomerRules(
-               create=_RESERVATION, update=_RESERVATION, status=_reservation_status,
-               changes_while=frozenset({Reservation.Status.PENDING}),
-               delete=_never("Customers cancel a reservation (status cancelled); only staff delete one."),
-           )),
-    Record(Payment, owner="user", read=CUSTOMER, write=CUSTOMER, related=("user", "reservation"),
-           customer_rules=CustomerRules(
-               create=frozenset({"reservation", "user", "amount", "method", "status"}), update=frozenset(),
-               status=_payment_status, delete=_never(PAYMENTS_ARE_FINAL), update_refused=PAYMENTS_ARE_FINAL,
-           )),
+    Record(
+        Reservation,
+        owner="user",
+        read=CUSTOMER,
+        write=CUSTOMER,
+        related=("user", "pet", "service"),
+        customer_rules=CustomerRules(
+            create=_RESERVATION,
+            update=_RESERVATION,
+            status=_reservation_status,
+            changes_while=frozenset({Reservation.Status.PENDING}),
+            delete=_never("Customers cancel a reservation (status cancelled); only staff delete one."),
+        ),
+    ),
+    Record(
+        Payment,
+        owner="user",
+        read=CUSTOMER,
+        write=CUSTOMER,
+        related=("user", "reservation"),
+        customer_rules=CustomerRules(
+            create=frozenset({"reservation", "user", "amount", "method", "status"}),
+            update=frozenset(),
+            status=_payment_status,
+            delete=_never(PAYMENTS_ARE_FINAL),
+            update_refused=PAYMENTS_ARE_FINAL,
+        ),
+    ),
     # Customer writes reach the services, which refuse them (no rules) naming each field sent, and
     # another customer's invoice is a 404 first; medical records turn customers away at the door.
     Record(Invoice, owner="user", read=CUSTOMER, write=CUSTOMER, related=("user", "reservation"), names_owner=True),

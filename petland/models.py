@@ -124,11 +124,10 @@ class Invoice(models.Model):
         VOID = "void"
 
     user = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invoices")
-    reservation = ForeignKey(
-        Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    reservation = ForeignKey(Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices")
+    number = models.CharField(
+        max_length=32, unique=True, editable=False, help_text="Given by the server from the year's counter."
     )
-    number = models.CharField(max_length=32, unique=True, editable=False,
-                              help_text="Given by the server from the year's counter.")
     total = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -177,9 +176,7 @@ class MedicalRecord(models.Model):
     description = models.TextField()
     diagnosis = models.TextField(blank=True)
     treatment = models.TextField(blank=True)
-    veterinarian = ForeignKey(
-        Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="medical_records"
-    )
+    veterinarian = ForeignKey(Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="medical_records")
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -197,9 +194,7 @@ class ActivityLog(models.Model):
         UPDATED = "updated"
         DELETED = "deleted"
 
-    actor = ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    actor = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)
     entity_type = models.CharField(max_length=50)
     entity_id = models.CharField(max_length=64)

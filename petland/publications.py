@@ -25,23 +25,34 @@ ACCESS: dict[domain.Level, Access] = {
 }
 
 
-def publication(channel: str, entity: str, model: type[models.Model], serializer: type[serializers.BaseSerializer],
-                **rules: Any) -> Publication:
+def publication(
+    channel: str, entity: str, model: type[models.Model], serializer: type[serializers.BaseSerializer], **rules: Any
+) -> Publication:
     """A row of the table, its access, audience and ignored fields taken from the domain."""
     declared = domain.record(model)
-    return Publication(channel, entity, model, serializer, access=ACCESS[declared.read],
-                       audience=declared.owner_ids, ignored_update_fields=declared.bookkeeping, **rules)
+    return Publication(
+        channel,
+        entity,
+        model,
+        serializer,
+        access=ACCESS[declared.read],
+        audience=declared.owner_ids,
+        ignored_update_fields=declared.bookkeeping,
+        **rules,
+    )
 
 
 PUBLICATIONS = [
     publication("users", "user", m.User, s.UserEventSerializer),
     publication("pets", "pet", m.Pet, s.PetEventSerializer, notify=notices.pet),
-    publication("reservations", "reservation", m.Reservation, s.ReservationEventSerializer,
-                notify=notices.reservation, track=("status",)),
+    publication(
+        "reservations", "reservation", m.Reservation, s.ReservationEventSerializer, notify=notices.reservation, track=("status",)
+    ),
     publication("payments", "payment", m.Payment, s.PaymentEventSerializer, notify=notices.payment, track=("status",)),
     publication("invoices", "invoice", m.Invoice, s.InvoiceEventSerializer, notify=notices.invoice, track=("status",)),
-    publication("medical_history", "medical_record", m.MedicalRecord, s.MedicalRecordEventSerializer,
-                notify=notices.medical_record),
+    publication(
+        "medical_history", "medical_record", m.MedicalRecord, s.MedicalRecordEventSerializer, notify=notices.medical_record
+    ),
     publication("services", "service", m.Service, s.ServiceEventSerializer),
     publication("employees", "employee", m.Employee, s.EmployeeEventSerializer),
     publication("activity_logs", "activity_log", m.ActivityLog, s.ActivityLogEventSerializer),

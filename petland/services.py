@@ -68,8 +68,9 @@ def _owns(actor: User, instance: models.Model) -> bool:
     return actor.pk in domain.record(type(instance)).owner_ids(instance)
 
 
-def authorize_write(model: type[models.Model], *, actor: User | None, fields: dict[str, Any],
-                    instance: models.Model | None = None) -> None:
+def authorize_write(
+    model: type[models.Model], *, actor: User | None, fields: dict[str, Any], instance: models.Model | None = None
+) -> None:
     """Refuses with ``Forbidden``, naming each field, a create (``instance`` None) or an update of
     ``instance`` that ``actor`` may not make. A field sent unchanged is not a change."""
     if not is_customer(actor):

@@ -199,6 +199,7 @@ REALTIME = {
     "READY_TIMEOUT": env_float("REALTIME_READY_TIMEOUT", 2.0, minimum=0.1),
 }
 
+
 # --- REST API -------------------------------------------------------------------------------
 def _per_minute(count: int) -> str | None:
     return f"{count}/min" if count else None  # 0: no limit
@@ -238,8 +239,13 @@ REST_FRAMEWORK = {
 # The throttles' counters: in Redis when there is one, shared by every server process (each
 # process would otherwise count on its own), under this deployment's prefix.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": f"{REDIS_PREFIX}:cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{REDIS_PREFIX}:cache",
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SIMPLE_JWT = {

@@ -38,8 +38,7 @@ def sqlite_version(app_configs: Any = None, databases: Any = None, **kwargs: Any
         return []
     return [
         checks.Error(
-            f"SQLite {sqlite3.sqlite_version} is too old for the event log (it needs "
-            f"{'.'.join(map(str, MIN_SQLITE))} or later).",
+            f"SQLite {sqlite3.sqlite_version} is too old for the event log (it needs {'.'.join(map(str, MIN_SQLITE))} or later).",
             hint="Use a Python built with a newer SQLite, or PostgreSQL (DATABASE_URL).",
             id="realtime.E001",
         )
@@ -62,11 +61,13 @@ def publications_emit_their_ids(app_configs: Any = None, **kwargs: Any) -> list[
         else:
             problem = ""
         if key not in fields:
-            errors.append(checks.Error(
-                f"The serializer of the {publication.channel!r} publication, {publication.serializer.__name__}, "
-                f"emits no {key!r}{problem}.",
-                hint=f"Add a field {key!r} (e.g. serializers.IntegerField(source=\"pk\")) to it.",
-                obj=publication.serializer,
-                id="realtime.E002",
-            ))
+            errors.append(
+                checks.Error(
+                    f"The serializer of the {publication.channel!r} publication, {publication.serializer.__name__}, "
+                    f"emits no {key!r}{problem}.",
+                    hint=f'Add a field {key!r} (e.g. serializers.IntegerField(source="pk")) to it.',
+                    obj=publication.serializer,
+                    id="realtime.E002",
+                )
+            )
     return errors

@@ -24,9 +24,7 @@ class Event(models.Model):
     record_id = models.CharField(max_length=64, blank=True)
     audience = models.JSONField(default=list, help_text="Ids of users besides staff who may see it")
     public = models.BooleanField(default=False)
-    staff_visible = models.BooleanField(
-        default=True, help_text="False for a notification: it is for its user only, staff or not"
-    )
+    staff_visible = models.BooleanField(default=True, help_text="False for a notification: it is for its user only, staff or not")
     body = models.TextField(help_text="The client message as JSON text, without event_id")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -62,9 +60,7 @@ class Notification(models.Model):
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a socket of the user first received it"
-    )
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When a socket of the user first received it")
     acknowledged_at = models.DateTimeField(
         null=True, blank=True, help_text="When a client of the user confirmed it (ack); until then every new socket gets it"
     )

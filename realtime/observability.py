@@ -20,9 +20,7 @@ from realtime.conf import setting
 connection_logger = logging.getLogger("realtime.connections")
 security_logger = logging.getLogger("realtime.security")
 
-CONNECTIONS = Gauge(
-    "realtime_connections", "Open WebSocket connections", ["channel"], multiprocess_mode="livesum"
-)
+CONNECTIONS = Gauge("realtime_connections", "Open WebSocket connections", ["channel"], multiprocess_mode="livesum")
 DELIVERED = Counter("realtime_messages_delivered_total", "Messages sent to sockets", ["channel", "type"])
 PUBLISHED = Counter("realtime_events_published_total", "Events numbered and published", ["channel"])
 LATENCY = Histogram(

@@ -23,9 +23,7 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Forbidden):  # a write its actor may not make: 403, naming each field refused
-        exc = exceptions.PermissionDenied(
-            {name: [why] for name, why in exc.fields.items()} if exc.fields else exc.detail
-        )
+        exc = exceptions.PermissionDenied({name: [why] for name, why in exc.fields.items()} if exc.fields else exc.detail)
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -73,7 +73,8 @@ class UserSerializer(ModelSerializer):
 
 class PetSerializer(ModelSerializer):
     owner = RecordField(
-        queryset=models.User.objects.all(), required=False,
+        queryset=models.User.objects.all(),
+        required=False,
         help_text="Staff name the owner; a customer's pets are their own.",
     )
 
@@ -109,7 +110,8 @@ class PaymentSerializer(ModelSerializer):
 
 class InvoiceSerializer(ModelSerializer):
     user = RecordField(
-        queryset=models.User.objects.all(), required=False,
+        queryset=models.User.objects.all(),
+        required=False,
         help_text="Staff name the customer; a customer's invoices are their own.",
     )
     reservation = RecordField(queryset=models.Reservation.objects.all(), required=False, allow_null=True)

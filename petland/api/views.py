@@ -31,8 +31,7 @@ class RecordViewSet(viewsets.ModelViewSet):
         serializer.instance = self.create_record(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = self.update_record(serializer.instance, actor=self.request.user,
-                                                 **serializer.validated_data)
+        serializer.instance = self.update_record(serializer.instance, actor=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance: db_models.Model) -> None:
         services.record_delete(instance, actor=self.request.user)
@@ -95,8 +94,13 @@ class InvoiceViewSet(RecordViewSet):
     def create_record(self, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_create(actor=actor, **fields)
 
-    def update_record(self, instance: models.Invoice, *, actor: models.User,  # type: ignore[override]
-                      **fields: Any) -> models.Invoice:
+    def update_record(
+        self,
+        instance: models.Invoice,
+        *,
+        actor: models.User,  # type: ignore[override]
+        **fields: Any,
+    ) -> models.Invoice:
         return services.invoice_update(instance, actor=actor, **fields)
 
 

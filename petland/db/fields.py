@@ -29,8 +29,7 @@ class ForeignKey(models.ForeignKey):
             raise ValidationError(
                 self.error_messages["invalid"],
                 code="invalid",
-                params={"model": target._meta.verbose_name, "pk": value, "field": self.remote_field.field_name,
-                        "value": value},
+                params={"model": target._meta.verbose_name, "pk": value, "field": self.remote_field.field_name, "value": value},
             )
 
     def deconstruct(self) -> tuple[str, str, list, dict]:

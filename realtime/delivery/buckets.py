@@ -31,6 +31,5 @@ class Buckets:
 
     def _forget_full(self, now: float, rate: float, burst: float) -> None:
         self._buckets = {
-            key: (tokens, last) for key, (tokens, last) in self._buckets.items()
-            if refill(tokens, last, now, rate, burst) < burst
+            key: (tokens, last) for key, (tokens, last) in self._buckets.items() if refill(tokens, last, now, rate, burst) < burst
         }

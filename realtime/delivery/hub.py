@@ -309,8 +309,12 @@ class Hub:
                     sub.push(share)
             except Exception as error:
                 delivery_log.warning(
-                    "push_failed", channel=sub.channel, user=sub.user_id, remote=sub.remote,
-                    events=f"{share[0].seq}-{share[-1].seq}", error=repr(error),
+                    "push_failed",
+                    channel=sub.channel,
+                    user=sub.user_id,
+                    remote=sub.remote,
+                    events=f"{share[0].seq}-{share[-1].seq}",
+                    error=repr(error),
                 )
         now = time.time()
         for delivery, count in zip(deliveries, counts, strict=False):

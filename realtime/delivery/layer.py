@@ -144,5 +144,3 @@ class LayerPublisher:
 
 
 layer_publisher = LayerPublisher()
-
-

@@ -26,7 +26,6 @@ The channel layer's side of it (the publisher thread, the message type, the depl
 identity every batch carries) is ``realtime.delivery.layer``.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -42,8 +42,17 @@ class Delivery:
         object.__setattr__(self, "frame", messages.websocket_frame(self.text))
 
     def to_wire(self) -> list:
-        return [self.seq, self.channel, self.kind, self.record_id, list(self.audience), self.public,
-                self.staff_visible, self.text, self.created_at]
+        return [
+            self.seq,
+            self.channel,
+            self.kind,
+            self.record_id,
+            list(self.audience),
+            self.public,
+            self.staff_visible,
+            self.text,
+            self.created_at,
+        ]
 
     @classmethod
     def from_wire(cls, row: list) -> Delivery:
@@ -209,7 +218,5 @@ def _lock_counter(connection: Any, counter: str) -> int:
             row = cursor.fetchone()
             if row is not None:
                 return row[0]
-            cursor.execute(
-                f"INSERT INTO {counter} ({quote('id')}, {quote('last_seq')}) VALUES (1, 0) ON CONFLICT DO NOTHING"
-            )
+            cursor.execute(f"INSERT INTO {counter} ({quote('id')}, {quote('last_seq')}) VALUES (1, 0) ON CONFLICT DO NOTHING")
     raise RuntimeError("the event counter row could not be created")

@@ -49,8 +49,9 @@ def _audience_includes(user_id: int) -> Q:
         return Q(audience__contains=[user_id])
     # SQLite has no JSON containment; json_each reads the audience list in SQL all the same.
     table = connection.ops.quote_name(Event._meta.db_table)
-    member = RawSQL(f"EXISTS (SELECT 1 FROM json_each({table}.audience) WHERE json_each.value = %s)", [user_id],
-                    output_field=BooleanField())
+    member = RawSQL(
+        f"EXISTS (SELECT 1 FROM json_each({table}.audience) WHERE json_each.value = %s)", [user_id], output_field=BooleanField()
+    )
     return Q(member)
 
 
@@ -71,7 +72,13 @@ def replay_needs_resync(*, channel: str, after: int, upto: int, user_id: int | N
 
 
 def replay_page(
-    *, channel: str, after: int, upto: int, user_id: int | None, is_staff: bool, limit: int,
+    *,
+    channel: str,
+    after: int,
+    upto: int,
+    user_id: int | None,
+    is_staff: bool,
+    limit: int,
     skip_notifications: Collection[str] = (),
 ) -> list[Delivery]:
     """The oldest ``limit`` events on ``channel`` with ``after < seq <= upto`` that the user may
@@ -96,12 +103,15 @@ def has_stale_unnumbered(older_than_seconds: float) -> bool:
 def unconfirmed_notifications(user_id: int, upto: int, limit: int) -> list[Delivery]:
     """The user's stored notifications that no client of theirs has confirmed (``ack``) or
     read, numbered up to ``upto``: the newest ``limit`` of them, oldest first."""
-    ids = Notification.objects.filter(
-        user_id=user_id, read_at__isnull=True, acknowledged_at__isnull=True
-    ).values_list("pk", flat=True)
+    ids = Notification.objects.filter(user_id=user_id, read_at__isnull=True, acknowledged_at__isnull=True).values_list(
+        "pk", flat=True
+    )
     events = Event.objects.filter(
-        channel=setting("NOTIFICATION_CHANNEL"), type=Event.Type.NOTIFICATION,
-        record_id__in=[str(i) for i in ids], seq__isnull=False, seq__lte=upto,
+        channel=setting("NOTIFICATION_CHANNEL"),
+        type=Event.Type.NOTIFICATION,
+        record_id__in=[str(i) for i in ids],
+        seq__isnull=False,
+        seq__lte=upto,
     ).order_by("-seq")[:limit]
     return [Delivery.from_event(e) for e in reversed(events)]
 

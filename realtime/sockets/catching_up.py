@@ -66,7 +66,11 @@ class CatchingUp:
         if after < upto and promised > after:
             start = min(upto, promised)
             missed = await log_reads.read(
-                selectors.replay_page, **self._visibility(), after=after, upto=start, limit=1,
+                selectors.replay_page,
+                **self._visibility(),
+                after=after,
+                upto=start,
+                limit=1,
                 skip_notifications=self._backlog_ids,
             )
             if missed:

@@ -139,10 +139,13 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         resume_from = query_param(self.scope, "last_event_id")
         if resume_from is not None and not is_number(resume_from):
             observability.INVALID.labels(self.channel).inc()
-            await self.send(messages.control(
-                "error", code="invalid_message",
-                message="last_event_id must be a non-negative integer; nothing was replayed.",
-            ))
+            await self.send(
+                messages.control(
+                    "error",
+                    code="invalid_message",
+                    message="last_event_id must be a non-negative integer; nothing was replayed.",
+                )
+            )
             resume_from = None
         after = int(resume_from) if resume_from is not None else None
         with_notifications = self.user_id is not None and self.channel == setting("NOTIFICATION_CHANNEL")
@@ -237,6 +240,9 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
 
     def _log(self, event: str, **fields: Any) -> None:
         observability.log_connection(
-            event, channel=self.channel, user=self.user_id if self.user_id is not None else "anonymous",
-            remote=self.remote, **fields,
+            event,
+            channel=self.channel,
+            user=self.user_id if self.user_id is not None else "anonymous",
+            remote=self.remote,
+            **fields,
         )

@@ -103,10 +103,13 @@ class Sending:
         self._queue, self._queued_bytes = None, 0
         if self._buffer is not None:
             self._buffer = []
-        self._background(self._end(
-            close_codes.SLOW_CONSUMER, "slow_consumer",
-            "Too much unsent data: this socket stopped reading. Reconnect with last_event_id.",
-        ))
+        self._background(
+            self._end(
+                close_codes.SLOW_CONSUMER,
+                "slow_consumer",
+                "Too much unsent data: this socket stopped reading. Reconnect with last_event_id.",
+            )
+        )
 
     def _release_buffer(self) -> None:
         held, self._buffer = self._buffer or [], None

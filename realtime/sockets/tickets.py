@@ -25,9 +25,7 @@ def ticket_create(*, user_id: int) -> str:
     now = timezone.now()
     SocketTicket.objects.filter(expires_at__lte=now).delete()
     ticket = secrets.token_urlsafe(32)
-    SocketTicket.objects.create(
-        digest=_digest(ticket), user_id=user_id, expires_at=now + timedelta(seconds=TICKET_SECONDS)
-    )
+    SocketTicket.objects.create(digest=_digest(ticket), user_id=user_id, expires_at=now + timedelta(seconds=TICKET_SECONDS))
     return ticket
 
 

@@ -20,16 +20,40 @@ LABEL_WIDTH = 18  # the report's first column
 
 def storm_table(stdout: str) -> dict[str, list[str]]:
     """The report's rows: label -> [quiet, storm(, rise)]."""
-    return {line[:LABEL_WIDTH].strip(): line[LABEL_WIDTH:].split()
-            for line in stdout.splitlines() if line.startswith(("update", "handshake", "bystander"))}
+    return {
+        line[:LABEL_WIDTH].strip(): line[LABEL_WIDTH:].split()
+        for line in stdout.splitlines()
+        if line.startswith(("update", "handshake", "bystander"))
+    }
 
 
 def test_the_resume_storm_reports_latency_and_handshakes_quiet_and_during_the_storm() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.flood", "--storm", "resume", "--storm-events", "1000", "--resume-back", "990",
-         "--storm-sockets", "3", "--changes", "10", "--handshakes", "5", "--warmup", "0.2",
-         "--redis-url", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "bench.flood",
+            "--storm",
+            "resume",
+            "--storm-events",
+            "1000",
+            "--resume-back",
+            "990",
+            "--storm-sockets",
+            "3",
+            "--changes",
+            "10",
+            "--handshakes",
+            "5",
+            "--warmup",
+            "0.2",
+            "--redis-url",
+            os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -40,8 +64,9 @@ def test_the_resume_storm_reports_latency_and_handshakes_quiet_and_during_the_st
     for figure in ("update p50 ms", "update p99 ms", "update max ms", "handshake p50 ms", "handshake max ms"):
         quiet, storm, rise = rows[figure]
         assert float(quiet) > 0 and float(storm) > 0 and rise.startswith("x"), (figure, result.stdout)
-    storm_line = re.search(r"^storm: (\d+) resumes sent .*; (\d+) answered, .*; (\d+) events reached bob",
-                           result.stdout, re.MULTILINE)
+    storm_line = re.search(
+        r"^storm: (\d+) resumes sent .*; (\d+) answered, .*; (\d+) events reached bob", result.stdout, re.MULTILINE
+    )
     assert storm_line, result.stdout
     sent, answered, leaked = map(int, storm_line.groups())
     assert sent >= answered > 0, result.stdout

@@ -18,13 +18,26 @@ pytestmark = pytest.mark.live
 
 def test_writers_number_every_event_densely_and_every_publish_arrives(tmp_path: Path) -> None:
     out = tmp_path / "numbering.json"
-    args = ["--writers", "1,2", "--publishers", "1,2", "--seconds", "1", "--events-per-commit", "2",
-            "--redis-url", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "--json", str(out)]
+    args = [
+        "--writers",
+        "1,2",
+        "--publishers",
+        "1,2",
+        "--seconds",
+        "1",
+        "--events-per-commit",
+        "2",
+        "--redis-url",
+        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "--json",
+        str(out),
+    ]
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")):
         args += ["--database-url", database_url]  # a fresh database on the same server
-    result = subprocess.run([sys.executable, "-m", "bench.numbering", *args], cwd=ROOT, capture_output=True,
-                            text=True, timeout=240)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.numbering", *args], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(out.read_text())

@@ -22,7 +22,10 @@ def run_bench(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, 
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--redis-url", redis_url, "--json", str(out), "--max-seconds", "240", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result, json.loads(out.read_text())["results"]

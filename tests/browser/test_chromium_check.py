@@ -13,8 +13,14 @@ from tests.support.servers import ROOT
 
 def pytest_run(*args: str, chromium: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CHROMIUM_PATH": chromium}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_without_chromium_the_run_stops_first_in_one_clear_line(tmp_path):

@@ -47,8 +47,7 @@ def test_the_example_page_receives_an_update_made_through_the_api(server, page, 
     line = page.locator("#events li").first
     expect(line).to_contain_text("pets created")
     data = json.loads(line.inner_text().split(" ", 3)[3])
-    assert data == {"pet_id": pet_id, "name": "Luna", "species": "Perro", "breed": "Beagle", "age": 2,
-                    "user_id": alice.pk}
+    assert data == {"pet_id": pet_id, "name": "Luna", "species": "Perro", "breed": "Beagle", "age": 2, "user_id": alice.pk}
     # Signed in, the page passes a token function: each connect trades the token for a ticket.
     assert page.sockets[0].startswith(f"{server.ws}/ws/pets/?ticket=")
     assert not any("token=" in url for url in page.sockets)

@@ -15,8 +15,7 @@ from tests.support.servers import http_json
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 XSS = "<img src=x onerror=alert(1)>"
-CHANNELS = ["users", "pets", "reservations", "payments", "invoices", "medical_history", "services", "employees",
-            "activity_logs"]
+CHANNELS = ["users", "pets", "reservations", "payments", "invoices", "medical_history", "services", "employees", "activity_logs"]
 
 
 def test_only_staff_may_open_the_live_page(client, alice, staff):

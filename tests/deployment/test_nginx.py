@@ -54,19 +54,21 @@ def site_config(*, port: int, upstreams: tuple[int, int], static_root: Path, log
 def main_config(prefix: Path, site: str) -> str:
     """What Debian's /etc/nginx/nginx.conf provides around conf.d, in a prefix of the test's own."""
     temp = prefix / "temp"
-    return "\n".join([
-        "user root;" if os.geteuid() == 0 else "",  # workers must read the test's private tmp dir
-        "worker_processes 1;",
-        f"pid {prefix}/nginx.pid;",
-        f"error_log {prefix}/logs/error.log info;",
-        "events { worker_connections 256; }",
-        "http {",
-        "    include /etc/nginx/mime.types;",
-        f"    access_log {prefix}/logs/access.log;",
-        *(f"    {kind}_temp_path {temp}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
-        site,
-        "}",
-    ])
+    return "\n".join(
+        [
+            "user root;" if os.geteuid() == 0 else "",  # workers must read the test's private tmp dir
+            "worker_processes 1;",
+            f"pid {prefix}/nginx.pid;",
+            f"error_log {prefix}/logs/error.log info;",
+            "events { worker_connections 256; }",
+            "http {",
+            "    include /etc/nginx/mime.types;",
+            f"    access_log {prefix}/logs/access.log;",
+            *(f"    {kind}_temp_path {temp}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
+            site,
+            "}",
+        ]
+    )
 
 
 class Nginx(LoopbackServer):
@@ -83,9 +85,20 @@ class Nginx(LoopbackServer):
 
     def start(self) -> Nginx:
         self.proc = subprocess.Popen(
-            [NGINX, "-p", str(self.prefix), "-c", str(self.conf), "-e", str(self.prefix / "logs" / "error.log"),
-             "-g", "daemon off;"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                NGINX,
+                "-p",
+                str(self.prefix),
+                "-c",
+                str(self.conf),
+                "-e",
+                str(self.prefix / "logs" / "error.log"),
+                "-g",
+                "daemon off;",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             wait_for_port(self.port, proc=self.proc)
@@ -109,8 +122,9 @@ def deployment(tmp_path) -> Iterator[tuple[Nginx, Daphne, Daphne]]:
     )
     with Daphne(args=("--proxy-headers",)) as first, Daphne(args=("--proxy-headers",)) as second:
         port = free_port()
-        site = site_config(port=port, upstreams=(first.port, second.port), static_root=static_root,
-                           logs=tmp_path / "nginx" / "logs")
+        site = site_config(
+            port=port, upstreams=(first.port, second.port), static_root=static_root, logs=tmp_path / "nginx" / "logs"
+        )
         nginx = Nginx(tmp_path / "nginx", site, port).start()
         try:
             yield nginx, first, second
@@ -157,7 +171,7 @@ def test_a_socket_through_nginx_receives_a_change_made_through_the_other_process
         assert json.loads(ws.recv(timeout=10))["user_id"] == str(alice.pk)
 
     log = logged(nginx, expected=2)
-    assert log.count("GET /ws/pets/ HTTP/1.1\" 101") == 2, log  # both sockets were logged...
+    assert log.count('GET /ws/pets/ HTTP/1.1" 101') == 2, log  # both sockets were logged...
     assert token not in log and ticket not in log and "token=" not in log and "ticket=" not in log, log  # ...bare
     assert "last_event_id" not in log  # no query string at all
 
@@ -173,7 +187,7 @@ def test_nginx_serves_the_collected_static_files(deployment):
 
 def test_the_readmes_production_section_runs_what_nginx_proxies_to():
     readme = (ROOT / "README.md").read_text()
-    production = readme[readme.index("## Production deployment"):readme.index("## API")]
+    production = readme[readme.index("## Production deployment") : readme.index("## API")]
     daphnes = re.findall(r"^daphne -b 127\.0\.0\.1 -p (\d+) --proxy-headers petland\.asgi:application", production, re.M)
     upstreams = re.findall(r"^\s*server 127\.0\.0\.1:(\d+);", documented_block("nginx"), re.M)
     assert daphnes and daphnes == upstreams

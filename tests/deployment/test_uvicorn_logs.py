@@ -23,9 +23,23 @@ def test_uvicorns_access_lines_redact_tokens_with_the_documented_log_config(tmp_
     config.write_text(documented_block("json"))
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--log-config", str(config),
-         "petland.asgi:application"],
-        cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-config",
+            str(config),
+            "petland.asgi:application",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     token = token_for(alice)
     try:

@@ -73,9 +73,14 @@ def test_a_refused_api_request_logs_nothing(alice, alice_api):
     reservation = ReservationFactory(pet__owner=alice)
     before = ActivityLog.objects.count()
 
-    response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {
-        "status": "cancelled", "checkout_date": reservation.checkin_date.replace(year=2000).isoformat(),
-    }, format="json")
+    response = alice_api.patch(
+        f"/api/reservations/{reservation.pk}/",
+        {
+            "status": "cancelled",
+            "checkout_date": reservation.checkin_date.replace(year=2000).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert ActivityLog.objects.count() == before
@@ -112,9 +117,14 @@ def test_an_admin_delete_is_logged_with_the_admin_user(admin_browser, admin_staf
 def test_the_admins_bulk_delete_logs_each_record_with_the_admin_user(admin_browser, admin_staff, alice):
     pets = PetFactory.create_batch(2, owner=alice)
 
-    response = admin_browser.post("/admin/petland/pet/", {
-        "action": "delete_selected", "_selected_action": [pet.pk for pet in pets], "post": "yes",
-    })
+    response = admin_browser.post(
+        "/admin/petland/pet/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [pet.pk for pet in pets],
+            "post": "yes",
+        },
+    )
 
     assert response.status_code == 302, response.content
     assert [rows_about("pet", pet.pk)[-1] for pet in pets] == [(admin_staff, "deleted")] * 2
@@ -124,11 +134,19 @@ def test_an_admin_form_with_an_error_logs_nothing(admin_browser, alice, bob):
     pet, service = PetFactory(owner=bob), ReservationFactory().service
     before = ActivityLog.objects.count()
 
-    response = admin_browser.post("/admin/petland/reservation/add/", {
-        "user": alice.pk, "pet": pet.pk, "service": service.pk, "status": "pending",
-        "checkin_date_0": "2026-12-01", "checkin_date_1": "10:00:00",
-        "checkout_date_0": "2026-12-02", "checkout_date_1": "10:00:00",
-    })
+    response = admin_browser.post(
+        "/admin/petland/reservation/add/",
+        {
+            "user": alice.pk,
+            "pet": pet.pk,
+            "service": service.pk,
+            "status": "pending",
+            "checkin_date_0": "2026-12-01",
+            "checkin_date_1": "10:00:00",
+            "checkout_date_0": "2026-12-02",
+            "checkout_date_1": "10:00:00",
+        },
+    )
 
     assert response.status_code == 200  # the form again, with its errors
     assert "pet" in response.context["adminform"].form.errors

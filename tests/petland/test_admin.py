@@ -48,8 +48,14 @@ def one_of_each(alice):
 
 # model, and whether staff may add one in the admin
 MODELS = [
-    ("user", True), ("pet", True), ("service", True), ("reservation", True), ("payment", True),
-    ("invoice", True), ("medicalrecord", True), ("employee", True),
+    ("user", True),
+    ("pet", True),
+    ("service", True),
+    ("reservation", True),
+    ("payment", True),
+    ("invoice", True),
+    ("medicalrecord", True),
+    ("employee", True),
     ("activitylog", False),  # the log records what happened; nobody writes it by hand
     ("invoicecounter", False),  # moves only when the server numbers an invoice
 ]
@@ -135,16 +141,21 @@ def test_reservations_drill_down_by_checkin_date(admin_browser, alice):
     years = admin_browser.get("/admin/petland/reservation/").content.decode()
     assert "?checkin_date__year=2026" in years and "?checkin_date__year=2027" in years
 
-    response = admin_browser.get("/admin/petland/reservation/",
-                                 {"checkin_date__year": 2026, "checkin_date__month": 12})
+    response = admin_browser.get("/admin/petland/reservation/", {"checkin_date__year": 2026, "checkin_date__month": 12})
 
     assert list(response.context["cl"].result_list) == [december]
 
 
 def test_the_owner_autocomplete_finds_customers(admin_browser, alice, bob):
-    response = admin_browser.get("/admin/autocomplete/", {
-        "app_label": "petland", "model_name": "pet", "field_name": "owner", "term": "ali",
-    })
+    response = admin_browser.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "petland",
+            "model_name": "pet",
+            "field_name": "owner",
+            "term": "ali",
+        },
+    )
 
     assert response.status_code == 200
     assert [item["text"] for item in response.json()["results"]] == ["alice"]
@@ -155,9 +166,18 @@ def test_the_reservation_autocompletes_find_pets_and_services(admin_browser, ali
     ServiceFactory(name="Grooming")
 
     def found(field: str, term: str) -> list[str]:
-        return [item["text"] for item in admin_browser.get("/admin/autocomplete/", {
-            "app_label": "petland", "model_name": "reservation", "field_name": field, "term": term,
-        }).json()["results"]]
+        return [
+            item["text"]
+            for item in admin_browser.get(
+                "/admin/autocomplete/",
+                {
+                    "app_label": "petland",
+                    "model_name": "reservation",
+                    "field_name": field,
+                    "term": term,
+                },
+            ).json()["results"]
+        ]
 
     assert found("pet", "lun") == ["Luna (Perro)"]
     assert found("service", "groom") == ["Grooming"]
@@ -176,18 +196,30 @@ def test_customers_cannot_open_the_admin(alice):
 def test_staff_can_add_a_customer_who_can_then_sign_in(admin_browser):
     password = "a-long-and-unusual-passphrase"
 
-    response = admin_browser.post("/admin/petland/user/add/", {
-        "username": "carol", "password1": password, "password2": password, "usable_password": "true",
-    })
+    response = admin_browser.post(
+        "/admin/petland/user/add/",
+        {
+            "username": "carol",
+            "password1": password,
+            "password2": password,
+            "usable_password": "true",
+        },
+    )
 
     assert response.status_code == 302, response.content
     assert Client().login(username="carol", password=password)
 
 
 def test_an_invoice_added_in_the_admin_is_numbered_and_stamped_by_the_services(admin_browser, alice):
-    response = admin_browser.post("/admin/petland/invoice/add/", {
-        "user": alice.pk, "total": "12.50", "status": "issued", "number": "INV-MINE-1",
-    })
+    response = admin_browser.post(
+        "/admin/petland/invoice/add/",
+        {
+            "user": alice.pk,
+            "total": "12.50",
+            "status": "issued",
+            "number": "INV-MINE-1",
+        },
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     invoice = Invoice.objects.get()
@@ -199,9 +231,14 @@ def test_an_invoice_added_in_the_admin_is_numbered_and_stamped_by_the_services(a
 def test_issuing_an_invoice_in_the_admin_stamps_it(admin_browser, alice):
     invoice = InvoiceFactory(user=alice)
 
-    response = admin_browser.post(f"/admin/petland/invoice/{invoice.pk}/change/", {
-        "user": alice.pk, "total": "80.00", "status": "issued",
-    })
+    response = admin_browser.post(
+        f"/admin/petland/invoice/{invoice.pk}/change/",
+        {
+            "user": alice.pk,
+            "total": "80.00",
+            "status": "issued",
+        },
+    )
 
     assert response.status_code == 302
     invoice.refresh_from_db()
@@ -223,38 +260,62 @@ def service_writes(monkeypatch) -> list[tuple[str, str, object]]:
     """(service, model, actor) of each generic write service called, the services still doing the work."""
     calls = []
     for name in ("record_create", "record_update", "record_delete"):
+
         def spy(*args, _name=name, _real=getattr(services, name), **kwargs):  # noqa: B008 - bound per name
             target = args[0]
             model = target if isinstance(target, type) else type(target)
             calls.append((_name, model._meta.model_name, kwargs["actor"]))
             return _real(*args, **kwargs)
+
         monkeypatch.setattr(services, name, spy)
     return calls
 
 
-def test_accounts_added_changed_and_deleted_in_the_admin_go_through_the_services(admin_browser, admin_staff,
-                                                                                 service_writes):
+def test_accounts_added_changed_and_deleted_in_the_admin_go_through_the_services(admin_browser, admin_staff, service_writes):
     password, new_password = "a-long-and-unusual-passphrase", "another-long-unusual-passphrase"
 
-    added = admin_browser.post("/admin/petland/user/add/", {
-        "username": "carol", "password1": password, "password2": password, "usable_password": "true",
-    })
+    added = admin_browser.post(
+        "/admin/petland/user/add/",
+        {
+            "username": "carol",
+            "password1": password,
+            "password2": password,
+            "usable_password": "true",
+        },
+    )
     carol = User.objects.get(username="carol")
-    changed = admin_browser.post(f"/admin/petland/user/{carol.pk}/change/", {
-        "username": "carol", "first_name": "Carol", "last_name": "", "email": "carol@example.com",
-        "is_active": "on", "date_joined_0": "2026-12-01", "date_joined_1": "09:00:00",
-    })
-    new_password_set = admin_browser.post(f"/admin/petland/user/{carol.pk}/password/", {
-        "password1": new_password, "password2": new_password, "usable_password": "true",
-    })
+    changed = admin_browser.post(
+        f"/admin/petland/user/{carol.pk}/change/",
+        {
+            "username": "carol",
+            "first_name": "Carol",
+            "last_name": "",
+            "email": "carol@example.com",
+            "is_active": "on",
+            "date_joined_0": "2026-12-01",
+            "date_joined_1": "09:00:00",
+        },
+    )
+    new_password_set = admin_browser.post(
+        f"/admin/petland/user/{carol.pk}/password/",
+        {
+            "password1": new_password,
+            "password2": new_password,
+            "usable_password": "true",
+        },
+    )
     signs_in = Client().login(username="carol", password=new_password)
     deleted = admin_browser.post(f"/admin/petland/user/{carol.pk}/delete/", {"post": "yes"})
 
     assert [r.status_code for r in (added, changed, new_password_set, deleted)] == [302] * 4, changed.content
     assert signs_in
-    assert service_writes == [("record_create", "user", admin_staff), ("record_update", "user", admin_staff),
-                              ("record_update", "user", admin_staff), ("record_delete", "user", admin_staff)]
+    assert service_writes == [
+        ("record_create", "user", admin_staff),
+        ("record_update", "user", admin_staff),
+        ("record_update", "user", admin_staff),
+        ("record_delete", "user", admin_staff),
+    ]
     assert not User.objects.filter(username="carol").exists()
-    assert [(log.actor, log.action) for log in ActivityLog.objects.filter(
-        entity_type="user", entity_id=str(carol.pk)).order_by("id")] == [
-        (admin_staff, "created"), (admin_staff, "updated"), (admin_staff, "updated"), (admin_staff, "deleted")]
+    assert [
+        (log.actor, log.action) for log in ActivityLog.objects.filter(entity_type="user", entity_id=str(carol.pk)).order_by("id")
+    ] == [(admin_staff, "created"), (admin_staff, "updated"), (admin_staff, "updated"), (admin_staff, "deleted")]

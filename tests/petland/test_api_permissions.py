@@ -64,8 +64,14 @@ class World:
 @pytest.fixture
 def world(alice, bob, staff) -> World:
     service = ServiceFactory(name="Boarding")
-    w = World(alice=alice, bob=bob, staff=staff, service=service,
-              spare_service=ServiceFactory(name="Nail trim"), employee=EmployeeFactory())
+    w = World(
+        alice=alice,
+        bob=bob,
+        staff=staff,
+        service=service,
+        spare_service=ServiceFactory(name="Nail trim"),
+        employee=EmployeeFactory(),
+    )
     for endpoint in ["pets", "reservations", "payments", "invoices", "medical-history"]:
         w.owned[endpoint] = {}
     for user in (alice, bob):
@@ -95,20 +101,27 @@ def _soon(days: int) -> str:
 # What each endpoint is sent to create a record. Customers use their own records; staff and
 # anonymous use alice's, and staff name the customer.
 CREATE: dict[str, Callable[[World, models.User | None], dict[str, Any]]] = {
-    "pets": lambda w, user: {"name": "Nala", "species": "Gato", "age": 2,
-                             **({"owner": w.alice.pk} if user == w.staff else {})},
+    "pets": lambda w, user: {"name": "Nala", "species": "Gato", "age": 2, **({"owner": w.alice.pk} if user == w.staff else {})},
     "services": lambda w, user: {"name": "Puppy class", "price": "25.00", "duration": 45},
-    "reservations": lambda w, user: {"pet": w.owned["pets"][w.customer(user).username].pk, "service": w.service.pk,
-                                     "checkin_date": _soon(10), "checkout_date": _soon(12)},
-    "payments": lambda w, user: {"reservation": w.owned["reservations"][w.customer(user).username].pk,
-                                 "amount": "25.00", "method": "cash"},
+    "reservations": lambda w, user: {
+        "pet": w.owned["pets"][w.customer(user).username].pk,
+        "service": w.service.pk,
+        "checkin_date": _soon(10),
+        "checkout_date": _soon(12),
+    },
+    "payments": lambda w, user: {
+        "reservation": w.owned["reservations"][w.customer(user).username].pk,
+        "amount": "25.00",
+        "method": "cash",
+    },
     "invoices": lambda w, user: {"total": "25.00", **({"user": w.alice.pk} if user == w.staff else {})},
-    "medical-history": lambda w, user: {"pet": w.owned["pets"][w.customer(user).username].pk,
-                                        "date": "2026-11-20", "description": "Vaccination"},
-    "employees": lambda w, user: {"user": UserFactory(username="new_hire").pk, "position": "Groomer",
-                                  "hire_date": "2024-05-01"},
-    "activity-logs": lambda w, user: {"action": "created", "entity_type": "pet", "entity_id": "1",
-                                      "summary": "forged"},
+    "medical-history": lambda w, user: {
+        "pet": w.owned["pets"][w.customer(user).username].pk,
+        "date": "2026-11-20",
+        "description": "Vaccination",
+    },
+    "employees": lambda w, user: {"user": UserFactory(username="new_hire").pk, "position": "Groomer", "hire_date": "2024-05-01"},
+    "activity-logs": lambda w, user: {"action": "created", "entity_type": "pet", "entity_id": "1", "summary": "forged"},
 }
 
 OWN_RECORDS = {ALICE: (200, 200, 201, 200, 204), BOB: (200, 404, 201, 404, 404)}
@@ -127,38 +140,31 @@ MATRIX: list[tuple[str, str, tuple[int, int, int, int, int]]] = [
     ("pets", ALICE, (200, 200, 201, 200, 403)),  # her pet has reservations: kept (see below)
     ("pets", BOB, OWN_RECORDS[BOB]),
     ("pets", STAFF, STAFF_DOES_EVERYTHING),
-
     ("services", ANONYMOUS, (200, 200, 401, 401, 401)),
     ("services", ALICE, (200, 200, 403, 403, 403)),
     ("services", BOB, (200, 200, 403, 403, 403)),
     ("services", STAFF, STAFF_DOES_EVERYTHING),
-
     ("reservations", ANONYMOUS, NOT_SIGNED_IN),
     ("reservations", ALICE, STAFF_CHANGE_THEM[ALICE]),
     ("reservations", BOB, STAFF_CHANGE_THEM[BOB]),
     ("reservations", STAFF, STAFF_DOES_EVERYTHING),
-
     ("payments", ANONYMOUS, NOT_SIGNED_IN),
     ("payments", ALICE, STAFF_CHANGE_THEM[ALICE]),
     ("payments", BOB, STAFF_CHANGE_THEM[BOB]),
     ("payments", STAFF, STAFF_DOES_EVERYTHING),
-
     ("invoices", ANONYMOUS, NOT_SIGNED_IN),
     ("invoices", ALICE, READ_ONLY_TO_CUSTOMERS[ALICE]),
     ("invoices", BOB, READ_ONLY_TO_CUSTOMERS[BOB]),
     ("invoices", STAFF, STAFF_DOES_EVERYTHING),
-
     # Medical records are read-only to customers.
     ("medical-history", ANONYMOUS, NOT_SIGNED_IN),
     ("medical-history", ALICE, (200, 200, 403, 403, 403)),
     ("medical-history", BOB, (200, 404, 403, 403, 403)),
     ("medical-history", STAFF, STAFF_DOES_EVERYTHING),
-
     ("employees", ANONYMOUS, NOT_SIGNED_IN),
     ("employees", ALICE, STAFF_ONLY_FOR_CUSTOMERS),
     ("employees", BOB, STAFF_ONLY_FOR_CUSTOMERS),
     ("employees", STAFF, STAFF_DOES_EVERYTHING),
-
     # The activity log records what happened; nobody writes to it.
     ("activity-logs", ANONYMOUS, NOT_SIGNED_IN),
     ("activity-logs", ALICE, STAFF_ONLY_FOR_CUSTOMERS),
@@ -170,8 +176,10 @@ LIST, RETRIEVE, CREATE_, UPDATE_, DELETE = range(5)
 
 
 def column(action: int) -> list[Any]:
-    return [pytest.param(endpoint, persona, statuses[action], id=f"{persona}-{endpoint}-{statuses[action]}")
-            for endpoint, persona, statuses in MATRIX]
+    return [
+        pytest.param(endpoint, persona, statuses[action], id=f"{persona}-{endpoint}-{statuses[action]}")
+        for endpoint, persona, statuses in MATRIX
+    ]
 
 
 @pytest.mark.parametrize("endpoint, persona, expected", column(LIST))
@@ -325,8 +333,9 @@ def _field_params(persona: str) -> list[Any]:
         if persona == STAFF:
             create, update = OK, OK
         for action, outcome in (("create", create), ("update", update)):
-            params.append(pytest.param(endpoint, name, value, action, outcome,
-                                       id=f"{persona}-{action}-{endpoint}-{name}-{outcome}"))
+            params.append(
+                pytest.param(endpoint, name, value, action, outcome, id=f"{persona}-{action}-{endpoint}-{name}-{outcome}")
+            )
     return params
 
 
@@ -334,8 +343,9 @@ def _stored(record: db_models.Model) -> dict[str, Any]:
     return {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
 
 
-def _assert_field_write(world: World, client: APIClient, endpoint: str, name: str, value: Any, action: str,
-                        outcome: str, persona: str) -> None:
+def _assert_field_write(
+    world: World, client: APIClient, endpoint: str, name: str, value: Any, action: str, outcome: str, persona: str
+) -> None:
     model = MODEL[endpoint]
     if action == "create":
         user = user_of(world, persona)
@@ -368,9 +378,16 @@ def test_staff_may_set_every_field(world, staff_api, endpoint, name, value, acti
     _assert_field_write(world, staff_api, endpoint, name, value(world), action, outcome, STAFF)
 
 
-@pytest.mark.parametrize("status, may_cancel", [
-    ("pending", True), ("confirmed", True), ("checked_in", False), ("completed", False), ("cancelled", False),
-])
+@pytest.mark.parametrize(
+    "status, may_cancel",
+    [
+        ("pending", True),
+        ("confirmed", True),
+        ("checked_in", False),
+        ("completed", False),
+        ("cancelled", False),
+    ],
+)
 def test_a_customer_cancels_a_pending_or_confirmed_reservation_only(world, alice_api, status, may_cancel):
     reservation = world.owned["reservations"]["alice"]
     models.Reservation.objects.filter(pk=reservation.pk).update(status=status)
@@ -435,9 +452,15 @@ def test_a_customer_cannot_delete_a_pet_and_with_it_its_payments_and_medical_rec
 def test_a_customer_payment_posted_as_completed_is_refused_and_names_the_status(world, alice_api):
     before = models.Payment.objects.count()
 
-    response = alice_api.post("/api/payments/", {
-        "reservation": world.owned["reservations"]["alice"].pk, "amount": "25.00", "status": "completed",
-    }, format="json")
+    response = alice_api.post(
+        "/api/payments/",
+        {
+            "reservation": world.owned["reservations"]["alice"].pk,
+            "amount": "25.00",
+            "status": "completed",
+        },
+        format="json",
+    )
 
     assert response.status_code == 403
     assert response.json() == {"status": ["A customer's payment is made pending; only staff record what became of it."]}
@@ -451,14 +474,26 @@ def test_users_me_is_the_signed_in_user(world, client_of, persona):
 
     assert response.status_code == 200
     user = user_of(world, persona)
-    assert response.json() == {"id": user.pk, "username": user.username, "email": user.email,
-                               "first_name": user.first_name, "last_name": user.last_name,
-                               "is_staff": user.is_staff}
+    assert response.json() == {
+        "id": user.pk,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_staff": user.is_staff,
+    }
 
 
-@pytest.mark.parametrize("method, expected", [
-    ("get", 401), ("post", 401), ("put", 401), ("patch", 401), ("delete", 401),
-])
+@pytest.mark.parametrize(
+    "method, expected",
+    [
+        ("get", 401),
+        ("post", 401),
+        ("put", 401),
+        ("patch", 401),
+        ("delete", 401),
+    ],
+)
 def test_users_me_needs_a_signed_in_user(anonymous_api, method, expected):
     assert getattr(anonymous_api, method)("/api/users/me/").status_code == expected
 
@@ -518,9 +553,16 @@ def test_staff_create_a_pet_for_the_customer_they_name(alice, staff_api):
 def test_a_reservation_belongs_to_the_pets_owner_even_when_staff_book_it(world, staff_api):
     pet = world.owned["pets"]["bob"]
 
-    response = staff_api.post("/api/reservations/", {
-        "pet": pet.pk, "service": world.service.pk, "checkin_date": _soon(3), "checkout_date": _soon(4),
-    }, format="json")
+    response = staff_api.post(
+        "/api/reservations/",
+        {
+            "pet": pet.pk,
+            "service": world.service.pk,
+            "checkin_date": _soon(3),
+            "checkout_date": _soon(4),
+        },
+        format="json",
+    )
 
     assert response.status_code == 201
     assert response.json()["user"] == world.bob.pk
@@ -539,10 +581,16 @@ def test_staffs_invoice_is_the_named_customers_and_numbered(alice, staff_api):
 def test_a_reservation_whose_checkout_is_before_its_checkin_is_refused(world, alice_api):
     before = models.Reservation.objects.count()
 
-    response = alice_api.post("/api/reservations/", {
-        "pet": world.owned["pets"]["alice"].pk, "service": world.service.pk,
-        "checkin_date": _soon(5), "checkout_date": _soon(4),
-    }, format="json")
+    response = alice_api.post(
+        "/api/reservations/",
+        {
+            "pet": world.owned["pets"]["alice"].pk,
+            "service": world.service.pk,
+            "checkin_date": _soon(5),
+            "checkout_date": _soon(4),
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json() == {"checkout_date": ["Checkout must be after checkin."]}
@@ -552,10 +600,16 @@ def test_a_reservation_whose_checkout_is_before_its_checkin_is_refused(world, al
 def test_alice_cannot_book_bobs_pet(world, alice_api):
     before = models.Reservation.objects.count()
 
-    response = alice_api.post("/api/reservations/", {
-        "pet": world.owned["pets"]["bob"].pk, "service": world.service.pk,
-        "checkin_date": _soon(3), "checkout_date": _soon(4),
-    }, format="json")
+    response = alice_api.post(
+        "/api/reservations/",
+        {
+            "pet": world.owned["pets"]["bob"].pk,
+            "service": world.service.pk,
+            "checkin_date": _soon(3),
+            "checkout_date": _soon(4),
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert list(response.json()) == ["pet"]
@@ -565,9 +619,14 @@ def test_alice_cannot_book_bobs_pet(world, alice_api):
 def test_alice_cannot_pay_for_bobs_reservation(world, alice_api):
     before = models.Payment.objects.count()
 
-    response = alice_api.post("/api/payments/", {
-        "reservation": world.owned["reservations"]["bob"].pk, "amount": "10.00",
-    }, format="json")
+    response = alice_api.post(
+        "/api/payments/",
+        {
+            "reservation": world.owned["reservations"]["bob"].pk,
+            "amount": "10.00",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert list(response.json()) == ["reservation"]
@@ -578,9 +637,14 @@ def test_alice_cannot_pay_for_bobs_reservation(world, alice_api):
 def test_a_payment_of_nothing_or_less_is_refused(world, alice_api, amount):
     before = models.Payment.objects.count()
 
-    response = alice_api.post("/api/payments/", {
-        "reservation": world.owned["reservations"]["alice"].pk, "amount": amount,
-    }, format="json")
+    response = alice_api.post(
+        "/api/payments/",
+        {
+            "reservation": world.owned["reservations"]["alice"].pk,
+            "amount": amount,
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert list(response.json()) == ["amount"]
@@ -591,9 +655,14 @@ def test_a_change_that_breaks_a_rule_changes_nothing(world, alice_api):
     reservation = world.owned["reservations"]["alice"]
     checkout = reservation.checkout_date
 
-    response = alice_api.patch(f"/api/reservations/{reservation.pk}/", {
-        "status": "cancelled", "checkout_date": (reservation.checkin_date - timedelta(hours=1)).isoformat(),
-    }, format="json")
+    response = alice_api.patch(
+        f"/api/reservations/{reservation.pk}/",
+        {
+            "status": "cancelled",
+            "checkout_date": (reservation.checkin_date - timedelta(hours=1)).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "checkout_date" in response.json()
@@ -608,8 +677,7 @@ def test_invoice_numbers_are_the_servers_staff_cannot_choose_one(world, staff_ap
     url = "/api/invoices/" if method == "post" else f"/api/invoices/{invoice.pk}/"
     before = models.Invoice.objects.count()
 
-    response = getattr(staff_api, method)(url, {"user": world.alice.pk, "number": taken, "total": "5.00"},
-                                          format="json")
+    response = getattr(staff_api, method)(url, {"user": world.alice.pk, "number": taken, "total": "5.00"}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"number": ["Invoice numbers are given by the server."]}  # and no one else's

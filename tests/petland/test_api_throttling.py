@@ -21,8 +21,7 @@ LOGIN = "/api/auth/token/"
 
 
 def login(username: str, password: str, address: str = "127.0.0.1", **headers: str) -> object:
-    return APIClient().post(LOGIN, {"username": username, "password": password}, format="json",
-                            REMOTE_ADDR=address, **headers)
+    return APIClient().post(LOGIN, {"username": username, "password": password}, format="json", REMOTE_ADDR=address, **headers)
 
 
 def assert_throttled(response) -> None:
@@ -75,8 +74,10 @@ def test_a_client_cannot_change_its_address_with_x_forwarded_for(alice):
 
 # --- writes per user ----------------------------------------------------------------------------
 def with_write_rate(settings, rate: str | None) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "write": rate}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "write": rate},
+    }
 
 
 def test_writes_are_600_a_minute_per_user_by_default():
@@ -96,8 +97,9 @@ def test_a_user_over_the_write_rate_gets_429_and_others_and_reads_do_not(setting
 def test_no_write_rate_is_no_limit(settings, alice_api):
     with_write_rate(settings, None)
 
-    assert {alice_api.post("/api/pets/", {"name": "Luna", "species": "Perro"}, format="json").status_code
-            for _ in range(5)} == {201}
+    assert {alice_api.post("/api/pets/", {"name": "Luna", "species": "Perro"}, format="json").status_code for _ in range(5)} == {
+        201
+    }
 
 
 # --- when the counters cannot be reached ---------------------------------------------------------
@@ -142,8 +144,13 @@ for _ in range(10):
 
 def test_failures_counted_by_another_server_process_count_here(alice):
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-    done = subprocess.run([sys.executable, "-c", FAIL_IN_ANOTHER_PROCESS, django_settings.CACHES["default"]["KEY_PREFIX"]],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", FAIL_IN_ANOTHER_PROCESS, django_settings.CACHES["default"]["KEY_PREFIX"]],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
 
     assert_throttled(login("alice", PASSWORD))
@@ -165,14 +172,18 @@ def probe(**variables: str) -> dict:
 def test_the_counters_live_in_redis_under_the_deployments_prefix():
     found = probe(**PRODUCTION, REALTIME_REDIS_PREFIX="shop-a")
 
-    assert found["CACHES"]["default"] == {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                          "LOCATION": PRODUCTION["REDIS_URL"], "KEY_PREFIX": "shop-a:cache"}
+    assert found["CACHES"]["default"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": PRODUCTION["REDIS_URL"],
+        "KEY_PREFIX": "shop-a:cache",
+    }
     assert found["RATES"] == {"write": "600/min", "login_username": "10/min", "login_address": "50/min"}
 
 
 def test_the_rates_come_from_the_environment_and_zero_is_no_limit():
-    found = probe(**PRODUCTION, API_WRITES_PER_MINUTE="0", API_LOGIN_FAILURES_PER_USERNAME="5",
-                  API_LOGIN_FAILURES_PER_ADDRESS="20")
+    found = probe(
+        **PRODUCTION, API_WRITES_PER_MINUTE="0", API_LOGIN_FAILURES_PER_USERNAME="5", API_LOGIN_FAILURES_PER_ADDRESS="20"
+    )
 
     assert found["RATES"] == {"write": None, "login_username": "5/min", "login_address": "20/min"}
 

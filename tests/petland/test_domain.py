@@ -90,15 +90,25 @@ def test_an_undeclared_model_is_an_error_not_a_default():
         domain.record(Notification)
 
 
-@pytest.mark.parametrize("row", [
-    dict(model=Pet, owner=None, read=Level.CUSTOMER, write=Level.STAFF),  # customers' own, but whose?
-    dict(model=Service, owner="owner", read=Level.PUBLIC, write=Level.STAFF),  # an owner nobody reads by
-    dict(model=Service, owner=None, read=Level.PUBLIC, write=Level.PUBLIC),  # anonymous writes
-    dict(model=MedicalRecord, owner="pet__owner", read=Level.CUSTOMER, write=Level.STAFF,
-         customer_rules=domain.record(Pet).customer_rules),  # rules customers never reach
-    dict(model=MedicalRecord, owner="pet__owner", read=Level.CUSTOMER, write=Level.CUSTOMER,
-         names_owner=True),  # the owner is not a field of its own
-], ids=["owner-missing", "owner-unread", "public-write", "rules-behind-staff", "owner-not-a-field"])
+@pytest.mark.parametrize(
+    "row",
+    [
+        dict(model=Pet, owner=None, read=Level.CUSTOMER, write=Level.STAFF),  # customers' own, but whose?
+        dict(model=Service, owner="owner", read=Level.PUBLIC, write=Level.STAFF),  # an owner nobody reads by
+        dict(model=Service, owner=None, read=Level.PUBLIC, write=Level.PUBLIC),  # anonymous writes
+        dict(
+            model=MedicalRecord,
+            owner="pet__owner",
+            read=Level.CUSTOMER,
+            write=Level.STAFF,
+            customer_rules=domain.record(Pet).customer_rules,
+        ),  # rules customers never reach
+        dict(
+            model=MedicalRecord, owner="pet__owner", read=Level.CUSTOMER, write=Level.CUSTOMER, names_owner=True
+        ),  # the owner is not a field of its own
+    ],
+    ids=["owner-missing", "owner-unread", "public-write", "rules-behind-staff", "owner-not-a-field"],
+)
 def test_a_row_that_contradicts_itself_is_refused(row):
     with pytest.raises(ValueError):
         Record(**row)
@@ -122,8 +132,7 @@ def test_each_persona_sees_the_records_the_table_says(world, row, persona):
     elif persona == "anonymous" or row.owner is None:
         assert seen == set()
     else:  # a customer's own, by the owner path: the ids an event's audience names
-        assert seen == {pk for pk in everything
-                        if user.pk in row.owner_ids(row.model._default_manager.get(pk=pk))}
+        assert seen == {pk for pk in everything if user.pk in row.owner_ids(row.model._default_manager.get(pk=pk))}
         own, others = (world.of_alice, world.of_bob) if persona == "alice" else (world.of_bob, world.of_alice)
         assert own[row.model].pk in seen and others[row.model].pk not in seen
 

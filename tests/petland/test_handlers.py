@@ -26,8 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def request(method: str, path: str, *, user=None, body: dict | None = None) -> dict:
     content = json.dumps(body).encode() if body else b""
-    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
-               (b"content-length", str(len(content)).encode())]
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
     if user is not None:
         headers.append((b"authorization", f"Bearer {AccessToken.for_user(user)}".encode()))
     communicator = HttpCommunicator(application, method, path, body=content, headers=headers)
@@ -67,6 +66,7 @@ async def test_the_middleware_chain_and_the_view_run_in_one_thread_outside_the_l
         def record(request: HttpRequest) -> HttpResponse:
             threads.append(("middleware", threading.get_ident()))
             return get_response(request)
+
         return record
 
     def view(request: HttpRequest) -> HttpResponse:
@@ -87,8 +87,7 @@ async def test_the_middleware_chain_and_the_view_run_in_one_thread_outside_the_l
 
 async def call(handler: handlers.ASGIHandler, sent: list[dict]) -> None:
     """A GET of /anything/ straight through the handler; the messages it sends go to ``sent``."""
-    scope = {"type": "http", "method": "GET", "path": "/anything/", "query_string": b"",
-             "headers": [(b"host", b"testserver")]}
+    scope = {"type": "http", "method": "GET", "path": "/anything/", "query_string": b"", "headers": [(b"host", b"testserver")]}
     messages = iter([{"type": "http.request", "body": b""}])
 
     async def receive() -> dict:
@@ -166,6 +165,7 @@ async def test_a_streaming_response_is_sent_chunk_by_chunk():
 
 def _handler_recording_threads(threads: list[int], release: asyncio.Event | None = None, loop=None) -> handlers.ASGIHandler:
     """A handler whose view records its thread and, given ``release``, waits for it."""
+
     def view(request: HttpRequest) -> HttpResponse:
         threads.append(threading.get_ident())
         if release is not None:

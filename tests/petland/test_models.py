@@ -47,14 +47,25 @@ def boarding() -> Service:
 
 def a_reservation(pet: Pet, service: Service, *, nights: float = 2, **fields) -> Reservation:
     checkin = timezone.now() + timedelta(days=1)
-    return Reservation(pet=pet, user=fields.pop("user", pet.owner), service=service, checkin_date=checkin,
-                       checkout_date=checkin + timedelta(days=nights), **fields)
+    return Reservation(
+        pet=pet,
+        user=fields.pop("user", pet.owner),
+        service=service,
+        checkin_date=checkin,
+        checkout_date=checkin + timedelta(days=nights),
+        **fields,
+    )
 
 
 def _fields(reservation: Reservation) -> dict:
-    return {"pet": reservation.pet, "user": reservation.user, "service": reservation.service,
-            "checkin_date": reservation.checkin_date, "checkout_date": reservation.checkout_date,
-            "status": reservation.status}
+    return {
+        "pet": reservation.pet,
+        "user": reservation.user,
+        "service": reservation.service,
+        "checkin_date": reservation.checkin_date,
+        "checkout_date": reservation.checkout_date,
+        "status": reservation.status,
+    }
 
 
 # --- reservations -------------------------------------------------------------------------------
@@ -97,8 +108,9 @@ def test_an_invalid_update_leaves_the_stored_reservation_as_it_was(luna, boardin
     checkout = reservation.checkout_date
 
     with pytest.raises(ValidationError):
-        services.record_update(reservation, actor=None, status="confirmed",
-                               checkout_date=reservation.checkin_date - timedelta(hours=1))
+        services.record_update(
+            reservation, actor=None, status="confirmed", checkout_date=reservation.checkin_date - timedelta(hours=1)
+        )
 
     reservation.refresh_from_db()
     assert (reservation.status, reservation.checkout_date) == ("pending", checkout)
@@ -134,8 +146,7 @@ def test_a_payment_amount_must_be_more_than_zero(amount):
 def test_a_payment_of_one_cent_is_accepted():
     reservation = ReservationFactory()
 
-    payment = services.record_create(Payment, actor=None, reservation=reservation, user=reservation.user,
-                                     amount=Decimal("0.01"))
+    payment = services.record_create(Payment, actor=None, reservation=reservation, user=reservation.user, amount=Decimal("0.01"))
 
     assert payment.pk is not None
 
@@ -175,8 +186,7 @@ def test_the_database_refuses_a_duplicate_invoice_number_even_without_validation
 
 
 def test_an_invoices_reservation_must_be_its_users(alice, bob):
-    invoice = Invoice(user=alice, reservation=ReservationFactory(pet__owner=bob), number="INV-X-1",
-                      total=Decimal("1.00"))
+    invoice = Invoice(user=alice, reservation=ReservationFactory(pet__owner=bob), number="INV-X-1", total=Decimal("1.00"))
 
     assert errors_of(invoice) == {"reservation": ["The reservation must belong to the invoice's user."]}
 
@@ -219,6 +229,7 @@ def test_two_invoices_created_at_the_same_moment_both_get_a_number_of_their_own(
                 errors.append(error)
             finally:
                 connection.close()
+
         thread = threading.Thread(target=run)
         thread.start()
         return thread

@@ -92,8 +92,10 @@ def test_a_boolean_that_is_not_one_is_refused(value):
 
 
 def test_allowed_hosts_is_a_comma_separated_list():
-    assert settings_with(DJANGO_DEBUG="1", DJANGO_ALLOWED_HOSTS="petland.example, api.petland.example")[
-        "ALLOWED_HOSTS"] == ["petland.example", "api.petland.example"]
+    assert settings_with(DJANGO_DEBUG="1", DJANGO_ALLOWED_HOSTS="petland.example, api.petland.example")["ALLOWED_HOSTS"] == [
+        "petland.example",
+        "api.petland.example",
+    ]
 
 
 def test_the_default_database_is_a_sqlite_file_in_the_project_folder():
@@ -117,7 +119,10 @@ POSTGRES = "postgres://petland:secret@db.internal:5432/petland"
 
 def test_connections_are_pooled_by_default():
     assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES)["DB_OPTIONS"]["pool"] == {
-        "min_size": 2, "max_size": 10, "timeout": 10.0}
+        "min_size": 2,
+        "max_size": 10,
+        "timeout": 10.0,
+    }
     assert settings_with(DJANGO_DEBUG="1")["DB_OPTIONS"]["pool"] == {"max_size": 10}
 
 
@@ -125,7 +130,10 @@ def test_the_pool_is_sized_from_the_environment():
     sized = {"DATABASE_POOL_MIN_SIZE": "1", "DATABASE_POOL_MAX_SIZE": "4", "DATABASE_POOL_TIMEOUT": "2.5"}
 
     assert settings_with(DJANGO_DEBUG="1", DATABASE_URL=POSTGRES, **sized)["DB_OPTIONS"]["pool"] == {
-        "min_size": 1, "max_size": 4, "timeout": 2.5}
+        "min_size": 1,
+        "max_size": 4,
+        "timeout": 2.5,
+    }
     assert settings_with(DJANGO_DEBUG="1", **sized)["DB_OPTIONS"]["pool"] == {"max_size": 4}
 
 
@@ -141,12 +149,15 @@ def test_without_the_pool_connections_may_persist_per_thread():
     assert "pool" not in settings_with(DJANGO_DEBUG="1", DATABASE_POOL="0")["DB_OPTIONS"]
 
 
-@pytest.mark.parametrize("variables, complaint", [
-    ({"DATABASE_CONN_MAX_AGE": "60"}, "DATABASE_CONN_MAX_AGE and DATABASE_POOL cannot both be on"),
-    ({"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "4"}, "DATABASE_POOL_MIN_SIZE=5 is more than"),
-    ({"DATABASE_POOL_MAX_SIZE": "0"}, "DATABASE_POOL_MAX_SIZE=0 must be at least 1"),
-    ({"DATABASE_POOL": "sometimes"}, "DATABASE_POOL='sometimes' is not a boolean"),
-])
+@pytest.mark.parametrize(
+    "variables, complaint",
+    [
+        ({"DATABASE_CONN_MAX_AGE": "60"}, "DATABASE_CONN_MAX_AGE and DATABASE_POOL cannot both be on"),
+        ({"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "4"}, "DATABASE_POOL_MIN_SIZE=5 is more than"),
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, "DATABASE_POOL_MAX_SIZE=0 must be at least 1"),
+        ({"DATABASE_POOL": "sometimes"}, "DATABASE_POOL='sometimes' is not a boolean"),
+    ],
+)
 def test_bad_pool_settings_are_refused(variables, complaint):
     message = refusal_with(DJANGO_DEBUG="1", **variables)
 

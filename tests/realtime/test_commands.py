@@ -100,8 +100,14 @@ def test_listen_prints_each_event_as_a_json_line(server, listening, alice):
 
     event = json.loads(listener.line())
     assert event["type"] == "realtime_update" and event["entity_type"] == "pets" and event["action"] == "created"
-    assert event["data"] == {"pet_id": pet.pk, "name": "Luna", "species": pet.species, "breed": pet.breed,
-                             "age": pet.age, "user_id": alice.pk}
+    assert event["data"] == {
+        "pet_id": pet.pk,
+        "name": "Luna",
+        "species": pet.species,
+        "breed": pet.breed,
+        "age": pet.age,
+        "user_id": alice.pk,
+    }
     assert isinstance(event["event_id"], int) and event["timestamp"]
     assert listener.wait() == 0  # --count 1 reached
 
@@ -111,8 +117,7 @@ def test_listen_resumes_after_a_given_event_id_with_readable_lines(server, liste
     before = selectors.last_seq()
     pet = PetFactory(owner=alice, name="Missed Rex")
 
-    listener = listening("pets", "--token", token_for(staff), "--last-event-id", str(before), "--count", "1",
-                         "--url", server.ws)
+    listener = listening("pets", "--token", token_for(staff), "--last-event-id", str(before), "--count", "1", "--url", server.ws)
 
     line = listener.line()
     assert line.startswith("#") and f" pets created pet_id={pet.pk} " in line and "name='Missed Rex'" in line

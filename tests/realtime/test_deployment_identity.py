@@ -68,8 +68,14 @@ def nothing_more(ws: ClientConnection, wait: float = 1.5) -> list[dict]:
 def test_two_deployments_on_one_redis_hear_only_their_own_events(tmp_path, staff, alice):
     other_db = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     other = {"DATABASE_URL": other_db, "REDIS_URL": redis_db(9)}
-    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT,
-                              env=child_env(**other), capture_output=True, text=True, timeout=120)
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=child_env(**other),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert migrated.returncode == 0, migrated.stderr
     made = run_in_shell(
         "import json; from tests.factories import StaffFactory, UserFactory;"
@@ -81,8 +87,10 @@ def test_two_deployments_on_one_redis_hear_only_their_own_events(tmp_path, staff
     theirs = json.loads(made.stdout.strip().splitlines()[-1])
 
     with Daphne(REDIS_URL=redis_db(8)) as ours_server, Daphne(**other) as their_server:
-        with connect(f"{ours_server.ws}/ws/pets/?token={token_for(staff)}", open_timeout=10) as ours, \
-             connect(f"{their_server.ws}/ws/pets/?token={theirs['staff']}", open_timeout=10) as their:
+        with (
+            connect(f"{ours_server.ws}/ws/pets/?token={token_for(staff)}", open_timeout=10) as ours,
+            connect(f"{their_server.ws}/ws/pets/?token={theirs['staff']}", open_timeout=10) as their,
+        ):
             assert receive_json(ours)["type"] == receive_json(their)["type"] == "connection_established"
 
             # Their deployment makes more events than ours has: ids past our own.
@@ -125,8 +133,17 @@ async def test_a_hub_drops_a_batch_of_another_deployment(open_socket, staff, ali
     socket, established = await open_socket("pets", staff)
     hub = await Hub.running()
     position = hub.position
-    foreign = Delivery(position + 5, "pets", "realtime_update", "1", frozenset(), False, True,
-                       f'{{"type":"realtime_update","event_id":{position + 5}}}', 0.0)
+    foreign = Delivery(
+        position + 5,
+        "pets",
+        "realtime_update",
+        "1",
+        frozenset(),
+        False,
+        True,
+        f'{{"type":"realtime_update","event_id":{position + 5}}}',
+        0.0,
+    )
     before = FOREIGN_BATCHES._value.get()
     await get_channel_layer().group_send(
         setting("GROUP"),

@@ -121,7 +121,7 @@ def test_a_change_numbers_its_events_once_after_commit(alice):
     sent = [q["sql"] for q in queries.captured_queries]
     commits = [i for i, sql in enumerate(sent) if sql.upper() == "COMMIT"]
     assert len(commits) == 2, sent  # the change, then its numbering
-    numbering = sent[commits[0] + 1:]
+    numbering = sent[commits[0] + 1 :]
     assert sum("ROW_NUMBER()" in sql.upper() for sql in numbering) == 1
     assert not any(sql.upper().startswith("SELECT 1") for sql in numbering), "no pre-check after a commit"
     assert Event.objects.filter(record_id=str(pet.pk), seq__isnull=True).count() == 0
@@ -154,8 +154,12 @@ def test_an_appended_event_is_stored_whole_with_its_id_and_time():
     with transaction.atomic():
         before = timezone.now()
         appended = event_log.append(
-            channel="pets", payload={"type": "realtime_update", "data": {"name": "Luna"}},
-            record_id="7", audience=[3, 2, 3], public=False, staff_visible=False,
+            channel="pets",
+            payload={"type": "realtime_update", "data": {"name": "Luna"}},
+            record_id="7",
+            audience=[3, 2, 3],
+            public=False,
+            staff_visible=False,
         )
         assert appended.pk is not None and not appended._state.adding
 

@@ -193,7 +193,8 @@ async def test_hub_held_over_channel_capacity_loses_nothing(open_socket, alice):
         "for i in range(30): Pet.objects.create(owner=alice, name=f'burst-{i}', species='Perro')\n"
         "from realtime.delivery.layer import layer_publisher\n"
         "assert layer_publisher.flush(10)\n",
-        REDIS_LAYER="core", REDIS_LAYER_CAPACITY="1",
+        REDIS_LAYER="core",
+        REDIS_LAYER_CAPACITY="1",
     )
 
     names = []

@@ -66,9 +66,22 @@ def closed_with(ws: ClientConnection) -> tuple[dict, int]:
 
 def test_curl_handshake_answers_101(server):
     result = subprocess.run(
-        ["curl", "-i", "-N", "--max-time", "2", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
-         "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==",
-         f"{server.http}/ws/pets"],
+        [
+            "curl",
+            "-i",
+            "-N",
+            "--max-time",
+            "2",
+            "-H",
+            "Connection: Upgrade",
+            "-H",
+            "Upgrade: websocket",
+            "-H",
+            "Sec-WebSocket-Version: 13",
+            "-H",
+            "Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==",
+            f"{server.http}/ws/pets",
+        ],
         capture_output=True,
     )
     assert result.stdout.startswith(b"HTTP/1.1 101 Switching Protocols"), result.stdout
@@ -113,8 +126,11 @@ def test_each_persona_sees_exactly_what_it_may(server, channel, alice, bob, staf
             assert refused["alice"][0]["code"] == "forbidden" and refused["alice"][1] == 4403
             assert refused["bob"][1] == 4403 and set(listening) == {"staff"}
         else:
-            assert refused["anonymous"][0] == {"type": "error", "code": "unauthenticated",
-                                               "message": refused["anonymous"][0]["message"]}
+            assert refused["anonymous"][0] == {
+                "type": "error",
+                "code": "unauthenticated",
+                "message": refused["anonymous"][0]["message"],
+            }
             assert refused["anonymous"][1] == 4401
             assert set(listening) == {"alice", "bob", "staff"}
 
@@ -122,8 +138,11 @@ def test_each_persona_sees_exactly_what_it_may(server, channel, alice, bob, staf
 
         staff_update = recv_until(listening["staff"], "realtime_update")
         assert staff_update["entity_type"] == channel
-        expected_to_see = {"staff"} | ({"alice"} if channel not in STAFF_ONLY else set()) | (
-            {"anonymous", "bob"} if channel in PUBLIC else set())
+        expected_to_see = (
+            {"staff"}
+            | ({"alice"} if channel not in STAFF_ONLY else set())
+            | ({"anonymous", "bob"} if channel in PUBLIC else set())
+        )
         for name, ws in listening.items():
             if name == "staff":
                 continue
@@ -153,8 +172,14 @@ def test_pet_created_over_http_arrives_with_its_notification(server, alice):
         assert status == 201, created
         pet_id = json.loads(created)["id"]
         update = recv_until(pets, "realtime_update")
-        assert update["data"] == {"pet_id": pet_id, "name": "Luna", "species": "Perro",
-                                  "breed": "Golden Retriever", "age": 3, "user_id": alice.pk}
+        assert update["data"] == {
+            "pet_id": pet_id,
+            "name": "Luna",
+            "species": "Perro",
+            "breed": "Golden Retriever",
+            "age": 3,
+            "user_id": alice.pk,
+        }
         notice = recv_until(users, "notification")
         assert notice["notification_type"] == "pet_created" and notice["user_id"] == str(alice.pk)
         assert notice["data"] == {"pet_name": "Luna", "pet_id": pet_id}

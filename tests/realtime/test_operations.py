@@ -29,8 +29,12 @@ def test_readyz_checks_the_database_and_a_channel_layer_round_trip(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_when_redis_does_not_answer(client, settings):
-    unreachable = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                               "CONFIG": {"hosts": [f"redis://127.0.0.1:{free_port()}/0"]}}}
+    unreachable = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{free_port()}/0"]},
+        }
+    }
     with override_settings(CHANNEL_LAYERS=unreachable, REALTIME={**settings.REALTIME, "READY_TIMEOUT": 0.5}):
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -66,8 +70,10 @@ def gauge(text: str, name: str, channel: str) -> float:
 def test_metrics_add_up_across_server_processes(tmp_path, alice):
     shared = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     with Daphne(**shared) as first, Daphne(**shared) as second:
-        with connect(f"{first.ws}/ws/pets/?token={token_for(alice)}") as a, \
-             connect(f"{second.ws}/ws/pets/?token={token_for(alice)}") as b:
+        with (
+            connect(f"{first.ws}/ws/pets/?token={token_for(alice)}") as a,
+            connect(f"{second.ws}/ws/pets/?token={token_for(alice)}") as b,
+        ):
             a.recv(timeout=5), b.recv(timeout=5)
             assert gauge(scrape(first), "realtime_connections", "pets") == 2.0
 
@@ -80,8 +86,14 @@ def test_realtime_stats_lists_each_server_process_and_its_connections(alice):
             ws.recv(timeout=5)
             report: dict = {}
             for _ in range(50):
-                out = subprocess.run([sys.executable, "manage.py", "realtime_stats", "--json"], cwd=ROOT,
-                                     env=child_env(), capture_output=True, text=True, timeout=60)
+                out = subprocess.run(
+                    [sys.executable, "manage.py", "realtime_stats", "--json"],
+                    cwd=ROOT,
+                    env=child_env(),
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
                 assert out.returncode == 0, out.stderr
                 report = json.loads(out.stdout.strip().splitlines()[-1])
                 if any(p["connections"].get("pets") == 1 for p in report["processes"]):

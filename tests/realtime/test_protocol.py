@@ -117,8 +117,12 @@ async def test_bearer_header_authenticates_non_browser_clients(open_socket, alic
     from tests.realtime.conftest import token_for
 
     socket, first = await open_socket("pets", headers=[(b"authorization", f"Bearer {token_for(alice)}".encode())])
-    assert first == {"type": "connection_established", "channel": "pets", "user_id": str(alice.pk),
-                     "last_event_id": first["last_event_id"]}
+    assert first == {
+        "type": "connection_established",
+        "channel": "pets",
+        "user_id": str(alice.pk),
+        "last_event_id": first["last_event_id"],
+    }
     pet = await database_sync_to_async(PetFactory)(owner=alice)
     assert (await socket.receive())["data"]["pet_id"] == pet.pk
 

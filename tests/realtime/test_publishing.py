@@ -83,20 +83,38 @@ class TestMessageFormats:
         "channel, make, keys",
         [
             ("pets", lambda: PetFactory(name="Luna"), {"pet_id", "name", "species", "breed", "age", "user_id"}),
-            ("reservations", lambda: ReservationFactory(),
-             {"reservation_id", "user_id", "pet_id", "service_id", "checkin_date", "checkout_date", "status"}),
-            ("payments", lambda: PaymentFactory(),
-             {"payment_id", "reservation_id", "user_id", "amount", "method", "status", "created_at"}),
-            ("invoices", lambda: InvoiceFactory(),
-             {"invoice_id", "user_id", "reservation_id", "number", "total", "status", "issued_at"}),
-            ("medical_history", lambda: MedicalRecordFactory(),
-             {"medical_record_id", "pet_id", "user_id", "date", "description", "diagnosis", "treatment", "veterinarian_id"}),
+            (
+                "reservations",
+                lambda: ReservationFactory(),
+                {"reservation_id", "user_id", "pet_id", "service_id", "checkin_date", "checkout_date", "status"},
+            ),
+            (
+                "payments",
+                lambda: PaymentFactory(),
+                {"payment_id", "reservation_id", "user_id", "amount", "method", "status", "created_at"},
+            ),
+            (
+                "invoices",
+                lambda: InvoiceFactory(),
+                {"invoice_id", "user_id", "reservation_id", "number", "total", "status", "issued_at"},
+            ),
+            (
+                "medical_history",
+                lambda: MedicalRecordFactory(),
+                {"medical_record_id", "pet_id", "user_id", "date", "description", "diagnosis", "treatment", "veterinarian_id"},
+            ),
             ("services", lambda: ServiceFactory(), {"service_id", "name", "description", "price", "duration", "active"}),
             ("employees", lambda: EmployeeFactory(), {"employee_id", "user_id", "name", "position", "hire_date", "active"}),
-            ("activity_logs", lambda: PetFactory(),
-             {"activity_log_id", "actor_id", "action", "entity_type", "entity_id", "summary", "created_at"}),
-            ("users", lambda: User.objects.create_user("zoe", password="pw-pw-pw-pw"),
-             {"user_id", "username", "first_name", "last_name", "email", "is_staff", "is_active"}),
+            (
+                "activity_logs",
+                lambda: PetFactory(),
+                {"activity_log_id", "actor_id", "action", "entity_type", "entity_id", "summary", "created_at"},
+            ),
+            (
+                "users",
+                lambda: User.objects.create_user("zoe", password="pw-pw-pw-pw"),
+                {"user_id", "username", "first_name", "last_name", "email", "is_staff", "is_active"},
+            ),
         ],
     )
     def test_each_channel_data_has_its_id_and_fields(self, channel, make, keys):
@@ -111,8 +129,14 @@ class TestMessageFormats:
         pet = PetFactory(owner=alice, name="Luna", species="Perro", breed="Golden Retriever", age=3)
         event = Event.objects.get(channel="pets")
         payload = event.payload
-        assert payload["data"] == {"pet_id": pet.pk, "name": "Luna", "species": "Perro",
-                                   "breed": "Golden Retriever", "age": 3, "user_id": alice.pk}
+        assert payload["data"] == {
+            "pet_id": pet.pk,
+            "name": "Luna",
+            "species": "Perro",
+            "breed": "Golden Retriever",
+            "age": 3,
+            "user_id": alice.pk,
+        }
         assert payload["timestamp"].endswith("+00:00")
 
     def test_money_is_a_string_and_no_password_leaves_the_server(self, alice):

@@ -19,6 +19,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
 def activity_log() -> ActivityLog:
     pet = PetFactory()
     return ActivityLog.objects.get(entity_type="pet", entity_id=str(pet.pk))

@@ -102,8 +102,12 @@ async def test_resume_from_an_id_the_server_never_gave_asks_for_resync(open_sock
 
 def _publish_without_transport(channel: str, data: dict, audience: list[int]) -> None:
     """An event committed and numbered whose channel-layer message was lost."""
-    event_log.append(channel=channel, payload=dict(messages.realtime_update(channel, "updated", data)),
-                     record_id=str(data["pet_id"]), audience=audience)
+    event_log.append(
+        channel=channel,
+        payload=dict(messages.realtime_update(channel, "updated", data)),
+        record_id=str(data["pet_id"]),
+        audience=audience,
+    )
     event_log.sequence_pending()
 
 

@@ -78,8 +78,15 @@ async def test_one_stuck_socket_holds_neither_the_hub_nor_more_than_its_limit(op
 
     send, inbox = StuckSend(), asyncio.Queue()
     await inbox.put({"type": "websocket.connect"})
-    scope = {"type": "websocket", "path": "/ws/pets/", "query_string": f"token={token_for(staff)}".encode(),
-             "headers": [], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "subprotocols": []}
+    scope = {
+        "type": "websocket",
+        "path": "/ws/pets/",
+        "query_string": f"token={token_for(staff)}".encode(),
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "subprotocols": [],
+    }
     stuck = asyncio.ensure_future(application(scope, inbox.get, send))
     await asyncio.wait_for(send.accepted.wait(), 5)
     healthy, _ = await open_socket("pets", staff)

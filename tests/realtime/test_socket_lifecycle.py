@@ -112,8 +112,10 @@ def test_sockets_of_a_client_that_vanished_mid_replay_do_not_count_against_it(al
             try:
                 with connect(f"{server.ws}{path}", open_timeout=10) as ws:
                     assert json.loads(ws.recv(timeout=5))["type"] == "connection_established"
-                    with connect(f"{server.ws}{path}", open_timeout=10) as ws2, \
-                            connect(f"{server.ws}{path}", open_timeout=10) as ws3:
+                    with (
+                        connect(f"{server.ws}{path}", open_timeout=10) as ws2,
+                        connect(f"{server.ws}{path}", open_timeout=10) as ws3,
+                    ):
                         assert json.loads(ws2.recv(timeout=5))["type"] == "connection_established"
                         assert json.loads(ws3.recv(timeout=5))["type"] == "connection_established"
                 break
@@ -127,8 +129,10 @@ def test_sigterm_closes_every_socket_with_1001_and_the_server_exits_within_10_s(
     server = Daphne().start()
     with ExitStack() as stack:
         stack.callback(server.kill)
-        sockets = [stack.enter_context(connect(f"{server.ws}/ws/pets/?token={token_for(user)}", open_timeout=10))
-                   for user in (alice, staff, staff)]
+        sockets = [
+            stack.enter_context(connect(f"{server.ws}/ws/pets/?token={token_for(user)}", open_timeout=10))
+            for user in (alice, staff, staff)
+        ]
         for ws in sockets:
             assert json.loads(ws.recv(timeout=5))["type"] == "connection_established"
         started = time.monotonic()

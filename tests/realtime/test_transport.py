@@ -114,8 +114,12 @@ async def test_an_api_write_is_answered_after_its_own_process_has_sent_its_event
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
     socket = slow_socket(0.05)
     body = json.dumps({"name": "Luna", "species": "Perro"}).encode()
-    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode()), (b"authorization", f"Bearer {AccessToken.for_user(alice)}".encode())]
+    headers = [
+        (b"host", b"testserver"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"authorization", f"Bearer {AccessToken.for_user(alice)}".encode()),
+    ]
 
     communicator = HttpCommunicator(application, "POST", "/api/pets/", body=body, headers=headers)
     response = await communicator.get_response(timeout=10)

@@ -74,8 +74,7 @@ class World:
 def records_of(user: models.User, service: models.Service, employee: models.Employee, secret: bool) -> Records:
     checkin = timezone.now() + timedelta(days=3)
     pet = PetFactory(owner=user, **({"name": "Secret Luna", "breed": "alice-only-breed"} if secret else {}))
-    reservation = ReservationFactory(pet=pet, service=service, checkin_date=checkin,
-                                     checkout_date=checkin + timedelta(days=2))
+    reservation = ReservationFactory(pet=pet, service=service, checkin_date=checkin, checkout_date=checkin + timedelta(days=2))
     return Records(
         pet=pet,
         reservation=reservation,
@@ -90,9 +89,16 @@ def records_of(user: models.User, service: models.Service, employee: models.Empl
 def build_world(alice: models.User, bob: models.User, staff: models.User) -> World:
     service = ServiceFactory(name="Boarding")
     employee = EmployeeFactory()
-    return World(alice=alice, bob=bob, staff=staff, service=service, spare_service=ServiceFactory(name="Nail trim"),
-                 employee=employee, of_alice=records_of(alice, service, employee, secret=True),
-                 of_bob=records_of(bob, service, employee, secret=False))
+    return World(
+        alice=alice,
+        bob=bob,
+        staff=staff,
+        service=service,
+        spare_service=ServiceFactory(name="Nail trim"),
+        employee=employee,
+        of_alice=records_of(alice, service, employee, secret=True),
+        of_bob=records_of(bob, service, employee, secret=False),
+    )
 
 
 @pytest.fixture

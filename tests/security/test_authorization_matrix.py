@@ -62,8 +62,7 @@ def alices_record(world: World, endpoint: str) -> db_models.Model:
         "invoices": lambda: a.invoice,
         "medical-history": lambda: a.medical_record,
         "employees": lambda: world.employee,
-        "activity-logs": lambda: models.ActivityLog.objects.get(entity_type="pet", entity_id=str(a.pet.pk),
-                                                                action="created"),
+        "activity-logs": lambda: models.ActivityLog.objects.get(entity_type="pet", entity_id=str(a.pet.pk), action="created"),
         "notifications": lambda: Notification.objects.get(user=world.alice, type="pet_created"),
     }[endpoint]()
 
@@ -79,13 +78,16 @@ def create_body(world: World, endpoint: str, persona: str) -> dict[str, Any]:
     return {
         "pets": lambda: {"name": "Nala", "species": "Gato", "age": 2, **for_alice},
         "services": lambda: {"name": "Puppy class", "price": "25.00", "duration": 45},
-        "reservations": lambda: {"pet": own.pet.pk, "service": world.service.pk,
-                                 "checkin_date": _soon(10), "checkout_date": _soon(12)},
+        "reservations": lambda: {
+            "pet": own.pet.pk,
+            "service": world.service.pk,
+            "checkin_date": _soon(10),
+            "checkout_date": _soon(12),
+        },
         "payments": lambda: {"reservation": own.reservation.pk, "amount": "25.00", "method": "cash"},
         "invoices": lambda: {"total": "25.00", **({"user": world.alice.pk} if persona == STAFF else {})},
         "medical-history": lambda: {"pet": own.pet.pk, "date": "2026-11-20", "description": "Vaccination"},
-        "employees": lambda: {"user": UserFactory(username="new_hire").pk, "position": "Groomer",
-                              "hire_date": "2024-05-01"},
+        "employees": lambda: {"user": UserFactory(username="new_hire").pk, "position": "Groomer", "hire_date": "2024-05-01"},
         "activity-logs": lambda: {"action": "created", "entity_type": "pet", "entity_id": "1", "summary": "forged"},
         "notifications": lambda: {"type": "success", "data": {"message": "forged"}},
     }[endpoint]()
@@ -173,7 +175,6 @@ def may_see_alices(endpoint: str, persona: str) -> bool:
     return endpoint == "services" or persona == ALICE or (persona == STAFF and endpoint != "notifications")
 
 
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "endpoint, persona, expected",
@@ -229,9 +230,16 @@ def test_rest(world, api_as, endpoint, persona, expected):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("persona, expected", [
-    (ANONYMOUS, 401), (ALICE, 200), (BOB, 200), (STAFF, 200), (DEACTIVATED, 401),
-])
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        (ANONYMOUS, 401),
+        (ALICE, 200),
+        (BOB, 200),
+        (STAFF, 200),
+        (DEACTIVATED, 401),
+    ],
+)
 def test_rest_users_me_is_only_ever_yourself(world, api_as, persona, expected):
     response = api_as(persona).get("/api/users/me/")
 
@@ -242,12 +250,22 @@ def test_rest_users_me_is_only_ever_yourself(world, api_as, persona, expected):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("endpoint, body", [
-    ("reservations", lambda w, alices: {"pet": alices.pet.pk, "service": w.service.pk,
-                                        "checkin_date": _soon(3), "checkout_date": _soon(4)}),
-    ("payments", lambda w, alices: {"reservation": alices.reservation.pk, "amount": "5.00"}),
-    ("invoices", lambda w, alices: {"reservation": alices.reservation.pk, "total": "5.00"}),
-])
+@pytest.mark.parametrize(
+    "endpoint, body",
+    [
+        (
+            "reservations",
+            lambda w, alices: {
+                "pet": alices.pet.pk,
+                "service": w.service.pk,
+                "checkin_date": _soon(3),
+                "checkout_date": _soon(4),
+            },
+        ),
+        ("payments", lambda w, alices: {"reservation": alices.reservation.pk, "amount": "5.00"}),
+        ("invoices", lambda w, alices: {"reservation": alices.reservation.pk, "total": "5.00"}),
+    ],
+)
 def test_rest_bob_cannot_write_against_alices_records_nor_learn_they_exist(world, api_as, endpoint, body):
     """A reference to alice's record is refused exactly as one to a record that never existed."""
     bob = api_as(BOB)
@@ -258,8 +276,12 @@ def test_rest_bob_cannot_write_against_alices_records_nor_learn_they_exist(world
     nobodys = bob.post(f"/api/{endpoint}/", {**body(world, world.of_alice), **ghost_ids}, format="json")
 
     assert hers.status_code == nobodys.status_code == 400
-    assert hers.content.decode().replace(str(world.of_alice.pet.pk if "pet" in ghost_ids else
-                                             world.of_alice.reservation.pk), "987654") == nobodys.content.decode()
+    assert (
+        hers.content.decode().replace(
+            str(world.of_alice.pet.pk if "pet" in ghost_ids else world.of_alice.reservation.pk), "987654"
+        )
+        == nobodys.content.decode()
+    )
     assert MODEL[endpoint].objects.count() == before
 
 
@@ -287,25 +309,31 @@ def test_rest_bob_cannot_move_his_records_onto_alices(world, api_as):
     bob = api_as(BOB)
     reservation, pet = world.of_bob.reservation, world.of_bob.pet
 
-    assert bob.patch(f"/api/reservations/{reservation.pk}/", {"pet": world.of_alice.pet.pk},
-                     format="json").status_code == 400
+    assert bob.patch(f"/api/reservations/{reservation.pk}/", {"pet": world.of_alice.pet.pk}, format="json").status_code == 400
     assert bob.patch(f"/api/pets/{pet.pk}/", {"owner": world.alice.pk}, format="json").status_code == 400
-    assert bob.patch(f"/api/payments/{world.of_bob.payment.pk}/", {"reservation": world.of_alice.reservation.pk},
-                     format="json").status_code == 400
+    assert (
+        bob.patch(
+            f"/api/payments/{world.of_bob.payment.pk}/", {"reservation": world.of_alice.reservation.pk}, format="json"
+        ).status_code
+        == 400
+    )
     reservation.refresh_from_db(), pet.refresh_from_db()
     assert (reservation.pet_id, pet.owner_id) == (pet.pk, world.bob.pk)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("endpoint, query", [
-    ("pets", lambda w: {"owner": w.alice.pk}),
-    ("pets", lambda w: {"search": "Secret"}),
-    ("reservations", lambda w: {"pet": w.of_alice.pet.pk}),
-    ("reservations", lambda w: {"user": w.alice.pk}),
-    ("payments", lambda w: {"reservation": w.of_alice.reservation.pk}),
-    ("invoices", lambda w: {"search": "INV-ALICE"}),
-    ("medical-history", lambda w: {"pet": w.of_alice.pet.pk}),
-])
+@pytest.mark.parametrize(
+    "endpoint, query",
+    [
+        ("pets", lambda w: {"owner": w.alice.pk}),
+        ("pets", lambda w: {"search": "Secret"}),
+        ("reservations", lambda w: {"pet": w.of_alice.pet.pk}),
+        ("reservations", lambda w: {"user": w.alice.pk}),
+        ("payments", lambda w: {"reservation": w.of_alice.reservation.pk}),
+        ("invoices", lambda w: {"search": "INV-ALICE"}),
+        ("medical-history", lambda w: {"pet": w.of_alice.pet.pk}),
+    ],
+)
 def test_rest_filters_and_search_never_reach_alices_records_for_bob(world, api_as, endpoint, query):
     response = api_as(BOB).get(f"/api/{endpoint}/", query(world))
 
@@ -368,11 +396,11 @@ LIFECYCLES: dict[str, Lifecycle] = {
     "users": _users_lifecycle(),
     "pets": _crud(lambda w: PetFactory(owner=w.alice, name="Secret Luna II"), "age", 4),
     "reservations": _crud(lambda w: ReservationFactory(pet=w.of_alice.pet, service=w.service), "status", "confirmed"),
-    "payments": _crud(lambda w: PaymentFactory(reservation=w.of_alice.reservation, amount="4242.42"),
-                      "status", "completed"),
+    "payments": _crud(lambda w: PaymentFactory(reservation=w.of_alice.reservation, amount="4242.42"), "status", "completed"),
     "invoices": _crud(lambda w: InvoiceFactory(user=w.alice, number="INV-ALICE-0002"), "status", "issued"),
-    "medical_history": _crud(lambda w: MedicalRecordFactory(pet=w.of_alice.pet, diagnosis="alice-only-diagnosis"),
-                             "treatment", "Rest"),
+    "medical_history": _crud(
+        lambda w: MedicalRecordFactory(pet=w.of_alice.pet, diagnosis="alice-only-diagnosis"), "treatment", "Rest"
+    ),
     "services": _crud(lambda w: ServiceFactory(name="Grooming"), "price", "55.00"),
     "employees": _crud(lambda w: EmployeeFactory(), "position", "Groomer"),
     "activity_logs": _activity_lifecycle(),
@@ -419,8 +447,10 @@ async def assert_refused(socket, first: dict, code: int) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "channel, outcomes",
-    [pytest.param(c, dict(zip([ANONYMOUS, ALICE, BOB, STAFF, DEACTIVATED], row, strict=True)), id=c)
-     for c, row in WS_MATRIX.items()],
+    [
+        pytest.param(c, dict(zip([ANONYMOUS, ALICE, BOB, STAFF, DEACTIVATED], row, strict=True)), id=c)
+        for c, row in WS_MATRIX.items()
+    ],
 )
 async def test_websocket(open_socket, world, channel, outcomes):
     """Each persona connects, three changes are made, and each socket holds exactly what its
@@ -468,11 +498,11 @@ async def test_websocket(open_socket, world, channel, outcomes):
 @pytest.mark.django_db(transaction=True)
 async def test_websocket_notifications_reach_their_user_only(open_socket, alice, bob, staff):
     """Notifications are personal: not even staff receive a customer's."""
-    sockets = {name: (await open_socket("users", user))[0] for name, user in
-               [("alice", alice), ("bob", bob), ("staff", staff)]}
+    sockets = {name: (await open_socket("users", user))[0] for name, user in [("alice", alice), ("bob", bob), ("staff", staff)]}
 
     await database_sync_to_async(notification_service.sync.send_success_notification)(
-        user_id=alice.pk, success_message="Secret Luna was groomed")
+        user_id=alice.pk, success_message="Secret Luna was groomed"
+    )
     await database_sync_to_async(PetFactory)(owner=alice, name="Secret Luna")
 
     received = [await sockets["alice"].receive_type("notification") for _ in range(2)]
@@ -507,14 +537,24 @@ def test_rest_forms_and_metadata_offer_bob_no_record_of_anyone_else(world, api_a
     invoice's user); OPTIONS describes the fields. Neither may name an account or a record that
     bob may not see, on the list page nor on a record of his own."""
     bob = api_as(BOB)
-    own = {"pets": world.of_bob.pet, "reservations": world.of_bob.reservation, "payments": world.of_bob.payment,
-           "invoices": world.of_bob.invoice, "medical-history": world.of_bob.medical_record}[endpoint]
+    own = {
+        "pets": world.of_bob.pet,
+        "reservations": world.of_bob.reservation,
+        "payments": world.of_bob.payment,
+        "invoices": world.of_bob.invoice,
+        "medical-history": world.of_bob.medical_record,
+    }[endpoint]
     others = accounts_bob_may_not_see(world)
     assert {world.alice, world.staff, world.employee.user} <= set(others)
     # What a related field's <select> may offer him: his own records, and the services.
-    visible_to_bob = {"owner": {world.bob.pk}, "user": {world.bob.pk}, "pet": {world.of_bob.pet.pk},
-                      "reservation": {world.of_bob.reservation.pk},
-                      "service": {world.service.pk, world.spare_service.pk}, "veterinarian": set()}
+    visible_to_bob = {
+        "owner": {world.bob.pk},
+        "user": {world.bob.pk},
+        "pet": {world.of_bob.pet.pk},
+        "reservation": {world.of_bob.reservation.pk},
+        "service": {world.service.pk, world.spare_service.pk},
+        "veterinarian": set(),
+    }
 
     for url in (f"/api/{endpoint}/", f"/api/{endpoint}/{own.pk}/"):
         if method == "html":

@@ -31,8 +31,14 @@ FLOOD_MESSAGES = 3_000
 BURST = 2_000  # the flooder's bucket: it gets this far, then is cut off
 ATTEMPTS_PER_KIND = 50
 CONCURRENT_ATTEMPTS = 20
-JUNK = ['{"type": "ping"}', "not json", "[1, 2]", '{"type": "launch"}', '{"type": "subscribe", "ids": "all"}',
-        '{"type": "resume", "last_event_id": -1}']
+JUNK = [
+    '{"type": "ping"}',
+    "not json",
+    "[1, 2]",
+    '{"type": "launch"}',
+    '{"type": "subscribe", "ids": "all"}',
+    '{"type": "resume", "last_event_id": -1}',
+]
 
 
 class LoggedDaphne(Daphne):
@@ -195,8 +201,7 @@ def test_a_flood_costs_a_bystander_nothing_and_the_flooder_its_connection(server
         listening = asyncio.create_task(bystander(server, alice, received, ready))
         await asyncio.wait_for(ready.wait(), 10)
         attempts, done = Attempts(server, bob, alice), asyncio.Event()
-        flooded, _, created = await asyncio.gather(
-            flood(server, bob, done), attempts.run(), writer(server, alice, done))
+        flooded, _, created = await asyncio.gather(flood(server, bob, done), attempts.run(), writer(server, alice, done))
         await asyncio.wait_for(listening, 30)
         return received, flooded, attempts.outcomes, created
 
@@ -237,13 +242,26 @@ def test_a_flood_costs_a_bystander_nothing_and_the_flooder_its_connection(server
 def test_the_flood_benchmark_measures_both_phases():
     """``python -m bench.flood`` at a tiny size: both phases complete, every event arrives."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.flood", "--changes", "10", "--messages", "2000", "--warmup", "0.2",
-         "--redis-url", os.environ.get("REDIS_URL", "")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "bench.flood",
+            "--changes",
+            "10",
+            "--messages",
+            "2000",
+            "--warmup",
+            "0.2",
+            "--redis-url",
+            os.environ.get("REDIS_URL", ""),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()
-            if line.split()[:1] in (["quiet"], ["flood"])}
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["quiet"], ["flood"])}
     assert rows["quiet"][1:3] == ["10/10", "yes"] and rows["flood"][1:3] == ["10/10", "yes"], result.stdout
     assert "rise p50:" in result.stdout and "flood: " in result.stdout

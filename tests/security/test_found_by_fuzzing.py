@@ -67,12 +67,22 @@ def test_a_deeply_nested_json_body_is_a_400(alice, path):
 
 # --- REST filters do not tell a customer which ids exist
 @pytest.mark.django_db
-@pytest.mark.parametrize("endpoint, field", [
-    ("reservations", "pet"), ("reservations", "user"), ("pets", "owner"), ("payments", "reservation"),
-])
+@pytest.mark.parametrize(
+    "endpoint, field",
+    [
+        ("reservations", "pet"),
+        ("reservations", "user"),
+        ("pets", "owner"),
+        ("payments", "reservation"),
+    ],
+)
 def test_filters_answer_alike_for_someone_elses_record_and_no_record(world, api_as, endpoint, field):
-    alices = {"pet": world.of_alice.pet.pk, "user": world.alice.pk, "owner": world.alice.pk,
-              "reservation": world.of_alice.reservation.pk}[field]
+    alices = {
+        "pet": world.of_alice.pet.pk,
+        "user": world.alice.pk,
+        "owner": world.alice.pk,
+        "reservation": world.of_alice.reservation.pk,
+    }[field]
     bob = api_as("bob")
     hers = bob.get(f"/api/{endpoint}/", {field: alices})
     nobodys = bob.get(f"/api/{endpoint}/", {field: 987654})
@@ -105,5 +115,3 @@ def test_policy_closes_keep_their_codes_over_daphne(bob):
         codes = asyncio.run(scenario(server))
     # autobahn's sendClose() accepts only 1000 and 3000-4999: realtime.speedups.daphne closes directly
     assert codes == {"too big": 1009, "rate limited": 1008, "too many": 1008}
-
-

@@ -81,10 +81,12 @@ record_ids = st.lists(numeric_ids | st.text(max_size=70) | st.booleans() | st.no
 known_types = st.sampled_from(["ping", "subscribe", "unsubscribe", "resume", "mark_read", "ack"])
 well_formed = st.one_of(
     st.just({"type": "ping"}),
-    st.fixed_dictionaries({
-        "type": st.sampled_from(["subscribe", "unsubscribe", "mark_read", "ack"]),
-        "ids": st.lists(numeric_ids | st.text(min_size=1, max_size=64), max_size=60),
-    }),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["subscribe", "unsubscribe", "mark_read", "ack"]),
+            "ids": st.lists(numeric_ids | st.text(min_size=1, max_size=64), max_size=60),
+        }
+    ),
     st.fixed_dictionaries({"type": st.just("resume"), "last_event_id": st.integers(0, 2**63 - 1)}),
 )
 malformed = st.fixed_dictionaries(
@@ -106,8 +108,10 @@ frames = st.one_of(
 
 # --- what the server should answer ---------------------------------------------------------
 def _valid_ids(value: Any) -> bool:
-    return isinstance(value, list) and len(value) <= 1000 and all(
-        (isinstance(i, int) and not isinstance(i, bool)) or (isinstance(i, str) and 0 < len(i) <= 64) for i in value
+    return (
+        isinstance(value, list)
+        and len(value) <= 1000
+        and all((isinstance(i, int) and not isinstance(i, bool)) or (isinstance(i, str) and 0 < len(i) <= 64) for i in value)
     )
 
 
@@ -205,12 +209,15 @@ def timed_exchange(socket: SyncSocket, text: str) -> tuple[list[dict], float]:
     return replies, time.perf_counter() - started
 
 
-@pytest.mark.parametrize("text, size_limit", [
-    pytest.param("[" * 100_000, 1024 * 1024, id="100k-nested-lists-under-a-raised-frame-limit"),
-    pytest.param("[" * 60_000 + "]" * 5_000, None, id="60k-nested-lists-under-the-default-limit"),
-    pytest.param('{"type":"ping","a":' * 3_000 + "1" + "}" * 3_000, None, id="3k-nested-objects"),
-    pytest.param('{"a":' * 200_000 + "1" + "}" * 200_000, 4 * 1024 * 1024, id="200k-nested-objects"),
-])
+@pytest.mark.parametrize(
+    "text, size_limit",
+    [
+        pytest.param("[" * 100_000, 1024 * 1024, id="100k-nested-lists-under-a-raised-frame-limit"),
+        pytest.param("[" * 60_000 + "]" * 5_000, None, id="60k-nested-lists-under-the-default-limit"),
+        pytest.param('{"type":"ping","a":' * 3_000 + "1" + "}" * 3_000, None, id="3k-nested-objects"),
+        pytest.param('{"a":' * 200_000 + "1" + "}" * 200_000, 4 * 1024 * 1024, id="200k-nested-objects"),
+    ],
+)
 def test_deeply_nested_json_is_refused_quickly_as_invalid(text, size_limit):
     limits = {**UNLIMITED, **({"MAX_MESSAGE_BYTES": size_limit} if size_limit else {})}
     with realtime_settings(**limits), SyncSocket("/ws/services/") as socket:
@@ -220,11 +227,14 @@ def test_deeply_nested_json_is_refused_quickly_as_invalid(text, size_limit):
     assert seconds < 1.0, f"{seconds:.2f}s to refuse {len(text)} bytes of nesting"
 
 
-@pytest.mark.parametrize("message, answer", [
-    pytest.param({"type": "subscribe", "ids": [7] * 30_000}, "error", id="30k-ids"),
-    pytest.param({"type": "ping", **{f"k{i}": i for i in range(4_000)}}, "pong", id="4k-keys"),
-    pytest.param({"type": "subscribe", "ids": [f"{i:064d}" for i in range(900)]}, "subscriptions", id="900-long-ids"),
-])
+@pytest.mark.parametrize(
+    "message, answer",
+    [
+        pytest.param({"type": "subscribe", "ids": [7] * 30_000}, "error", id="30k-ids"),
+        pytest.param({"type": "ping", **{f"k{i}": i for i in range(4_000)}}, "pong", id="4k-keys"),
+        pytest.param({"type": "subscribe", "ids": [f"{i:064d}" for i in range(900)]}, "subscriptions", id="900-long-ids"),
+    ],
+)
 def test_large_frames_under_the_limit_are_parsed_without_a_blow_up(message, answer):
     text = json.dumps(message, separators=(",", ":"))
     assert len(text) < 64 * 1024

@@ -36,8 +36,9 @@ timestamps = st.one_of(
     st.builds(lambda d, m: d.isoformat() + _offset(m), st.datetimes(), st.integers(-1439, 1439)),
     st.datetimes().map(datetime.isoformat),  # naive
     st.dates().map(str),
-    st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-02-30T10:00:00Z",
-                     "2026-13-01", "now", "", "1e10"]),
+    st.sampled_from(
+        ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-02-30T10:00:00Z", "2026-13-01", "now", "", "1e10"]
+    ),
 )
 decimals = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
@@ -58,20 +59,27 @@ def fields(world: World) -> dict[str, dict[str, st.SearchStrategy]]:
     a, b = world.of_alice, world.of_bob
     return {
         "pets": {
-            "name": texts, "species": texts, "breed": texts, "age": small_ints,
+            "name": texts,
+            "species": texts,
+            "breed": texts,
+            "age": small_ints,
             "owner": ids_of(world.alice, world.bob, world.staff),
         },
         "reservations": {
-            "pet": ids_of(a.pet, b.pet), "service": ids_of(world.service, world.spare_service),
-            "checkin_date": timestamps, "checkout_date": timestamps,
+            "pet": ids_of(a.pet, b.pet),
+            "service": ids_of(world.service, world.spare_service),
+            "checkin_date": timestamps,
+            "checkout_date": timestamps,
             "status": st.sampled_from([s for s, _ in models.Reservation.Status.choices]) | texts,
             "user": ids_of(world.alice, world.bob),  # read-only: ignored
         },
         "payments": {
-            "reservation": ids_of(a.reservation, b.reservation), "amount": decimals,
+            "reservation": ids_of(a.reservation, b.reservation),
+            "amount": decimals,
             "method": st.sampled_from([m for m, _ in models.Payment.Method.choices]) | texts,
             "status": st.sampled_from([s for s, _ in models.Payment.Status.choices]) | texts,
-            "user": ids_of(world.alice, world.bob), "created_at": timestamps,  # read-only: ignored
+            "user": ids_of(world.alice, world.bob),
+            "created_at": timestamps,  # read-only: ignored
         },
     }
 
@@ -79,12 +87,21 @@ def fields(world: World) -> dict[str, dict[str, st.SearchStrategy]]:
 def valid_body(world: World, endpoint: str, persona: str) -> dict[str, Any]:
     soon = timezone.now() + timedelta(days=5)
     return {
-        "pets": {"name": "Nala", "species": "Gato", "breed": "", "age": 2,
-                 **({"owner": world.alice.pk} if persona == STAFF else {})},
-        "reservations": {"pet": world.of_alice.pet.pk, "service": world.service.pk, "status": "pending",
-                         "checkin_date": soon.isoformat(), "checkout_date": (soon + timedelta(days=1)).isoformat()},
-        "payments": {"reservation": world.of_alice.reservation.pk, "amount": "25.00", "method": "cash",
-                     "status": "pending"},
+        "pets": {
+            "name": "Nala",
+            "species": "Gato",
+            "breed": "",
+            "age": 2,
+            **({"owner": world.alice.pk} if persona == STAFF else {}),
+        },
+        "reservations": {
+            "pet": world.of_alice.pet.pk,
+            "service": world.service.pk,
+            "status": "pending",
+            "checkin_date": soon.isoformat(),
+            "checkout_date": (soon + timedelta(days=1)).isoformat(),
+        },
+        "payments": {"reservation": world.of_alice.reservation.pk, "amount": "25.00", "method": "cash", "status": "pending"},
     }[endpoint]
 
 
@@ -111,7 +128,8 @@ def bodies(world: World, endpoint: str, persona: str) -> st.SearchStrategy[bytes
         json_values,  # not even an object
     ).map(json.dumps)
     raw = st.binary(max_size=60) | st.sampled_from(
-        [b"", b"{", b'{"name": "\\ud800"}', b'{"age": 1e999}', b"\xff\xfe{}", b'{"name": "Nala"}\x00'])
+        [b"", b"{", b'{"name": "\\ud800"}', b'{"age": 1e999}', b"\xff\xfe{}", b'{"name": "Nala"}\x00']
+    )
     return st.one_of(close, close, close, wild, wild).map(str.encode) | raw
 
 

@@ -41,8 +41,10 @@ ERRORS = {
     "400": {"description": "Bad input", "content": DRF_ERROR},
     "401": {"description": "Not signed in", "content": DRF_ERROR},
     "403": {"description": "Not allowed", "content": DRF_ERROR},
-    "404": {"description": "Not found, or not yours; no such route",
-            "content": {**DRF_ERROR, "text/html": {"schema": {"type": "string"}}}},
+    "404": {
+        "description": "Not found, or not yours; no such route",
+        "content": {**DRF_ERROR, "text/html": {"schema": {"type": "string"}}},
+    },
 }
 CONFLICT = {"409": {"description": "Still in use", "content": DRF_ERROR}}
 

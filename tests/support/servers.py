@@ -32,8 +32,8 @@ def database_url() -> str:
 
 def child_env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
-    env["REALTIME_REDIS_PREFIX"] = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get(
-        "prefix", env.get("REALTIME_REDIS_PREFIX", "")
+    env["REALTIME_REDIS_PREFIX"] = (
+        settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", env.get("REALTIME_REDIS_PREFIX", ""))
     )
     env.update(extra)
     return env
@@ -106,9 +106,16 @@ class Daphne(LoopbackServer):
 
     def start(self) -> Self:
         # start_server kills a server that exits or never answers: nothing half-started is left.
-        self.proc = start_server(self.command(), port=self.port, ready_path="/api/services/", cwd=ROOT,
-                                 env=child_env(**self.env), timeout=START_SECONDS, log=self.log,
-                                 name=type(self).__name__)
+        self.proc = start_server(
+            self.command(),
+            port=self.port,
+            ready_path="/api/services/",
+            cwd=ROOT,
+            env=child_env(**self.env),
+            timeout=START_SECONDS,
+            log=self.log,
+            name=type(self).__name__,
+        )
         return self
 
 
@@ -117,8 +124,22 @@ class Uvicorn(Daphne):
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "uvicorn", "petland.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
-            "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "petland.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",
+            "false",
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
         ]
 
 

@@ -20,9 +20,14 @@ CLINIC = Path(__file__).resolve().parent.parent
 
 def manage_py_check(settings_module: str) -> subprocess.CompletedProcess:
     """``manage.py check`` in a process of its own: the table of publications is read once per process."""
-    return subprocess.run([sys.executable, "manage.py", "check", "--fail-level", "WARNING"], cwd=CLINIC,
-                          env={**os.environ, "DJANGO_SETTINGS_MODULE": settings_module},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
+        cwd=CLINIC,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings_module},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_system_checks_pass():

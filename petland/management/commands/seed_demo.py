@@ -72,8 +72,14 @@ class Command(BaseCommand):
         for username, password, is_staff, is_superuser, first, last in LOGINS:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User(username=username, email=f"{username}@petland.example", first_name=first,
-                            last_name=last, is_staff=is_staff, is_superuser=is_superuser)
+                user = User(
+                    username=username,
+                    email=f"{username}@petland.example",
+                    first_name=first,
+                    last_name=last,
+                    is_staff=is_staff,
+                    is_superuser=is_superuser,
+                )
                 user.set_password(password)
                 user.save()
                 self.created += 1
@@ -94,25 +100,65 @@ class Command(BaseCommand):
     def seed_alice(self, alice: User, vet: Employee) -> None:
         luna = self.ensure(Pet, {"owner": alice, "name": "Luna"}, species="Perro", breed="Golden Retriever", age=3)
         self.ensure(Pet, {"owner": alice, "name": "Milo"}, species="Gato", breed="Siamese", age=5)
-        stay = self.ensure(Reservation, {"pet": luna, "service": self.service("Boarding"),
-                                         "checkin_date": _utc(2026, 12, 20, 9)},
-                           user=alice, checkout_date=_utc(2026, 12, 23, 18), status=Reservation.Status.CONFIRMED)
-        visit = self.ensure(Reservation, {"pet": luna, "service": self.service("Vet check-up"),
-                                          "checkin_date": _utc(2026, 11, 2, 16)},
-                            user=alice, checkout_date=_utc(2026, 11, 2, 16, 30), status=Reservation.Status.COMPLETED)
-        self.ensure(Payment, {"reservation": visit, "amount": Decimal("60.00")}, user=alice,
-                    method=Payment.Method.CARD, status=Payment.Status.COMPLETED)
-        self.ensure(Payment, {"reservation": stay, "amount": Decimal("35.00")}, user=alice,
-                    method=Payment.Method.CARD, status=Payment.Status.PENDING)
-        self.ensure(Invoice, {"user": alice}, reservation=visit, total=Decimal("60.00"),
-                    status=Invoice.Status.PAID, issued_at=_utc(2026, 11, 2, 17))
-        self.ensure(MedicalRecord, {"pet": luna, "date": date(2026, 11, 2)}, veterinarian=vet,
-                    description="Annual check-up.", diagnosis="Healthy.", treatment="Rabies booster.")
+        stay = self.ensure(
+            Reservation,
+            {"pet": luna, "service": self.service("Boarding"), "checkin_date": _utc(2026, 12, 20, 9)},
+            user=alice,
+            checkout_date=_utc(2026, 12, 23, 18),
+            status=Reservation.Status.CONFIRMED,
+        )
+        visit = self.ensure(
+            Reservation,
+            {"pet": luna, "service": self.service("Vet check-up"), "checkin_date": _utc(2026, 11, 2, 16)},
+            user=alice,
+            checkout_date=_utc(2026, 11, 2, 16, 30),
+            status=Reservation.Status.COMPLETED,
+        )
+        self.ensure(
+            Payment,
+            {"reservation": visit, "amount": Decimal("60.00")},
+            user=alice,
+            method=Payment.Method.CARD,
+            status=Payment.Status.COMPLETED,
+        )
+        self.ensure(
+            Payment,
+            {"reservation": stay, "amount": Decimal("35.00")},
+            user=alice,
+            method=Payment.Method.CARD,
+            status=Payment.Status.PENDING,
+        )
+        self.ensure(
+            Invoice,
+            {"user": alice},
+            reservation=visit,
+            total=Decimal("60.00"),
+            status=Invoice.Status.PAID,
+            issued_at=_utc(2026, 11, 2, 17),
+        )
+        self.ensure(
+            MedicalRecord,
+            {"pet": luna, "date": date(2026, 11, 2)},
+            veterinarian=vet,
+            description="Annual check-up.",
+            diagnosis="Healthy.",
+            treatment="Rabies booster.",
+        )
 
     def seed_bob(self, bob: User) -> None:
         rocky = self.ensure(Pet, {"owner": bob, "name": "Rocky"}, species="Perro", breed="Bulldog", age=7)
-        groom = self.ensure(Reservation, {"pet": rocky, "service": self.service("Grooming"),
-                                          "checkin_date": _utc(2026, 12, 5, 10)},
-                            user=bob, checkout_date=_utc(2026, 12, 5, 11, 30), status=Reservation.Status.PENDING)
-        self.ensure(Invoice, {"user": bob}, reservation=groom, total=Decimal("45.00"),
-                    status=Invoice.Status.ISSUED, issued_at=_utc(2026, 11, 28, 12))
+        groom = self.ensure(
+            Reservation,
+            {"pet": rocky, "service": self.service("Grooming"), "checkin_date": _utc(2026, 12, 5, 10)},
+            user=bob,
+            checkout_date=_utc(2026, 12, 5, 11, 30),
+            status=Reservation.Status.PENDING,
+        )
+        self.ensure(
+            Invoice,
+            {"user": bob},
+            reservation=groom,
+            total=Decimal("45.00"),
+            status=Invoice.Status.ISSUED,
+            issued_at=_utc(2026, 11, 28, 12),
+        )

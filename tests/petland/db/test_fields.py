@@ -26,8 +26,9 @@ def test_a_pet_whose_owner_exists_is_valid(alice):
 
 
 def test_an_optional_key_left_empty_is_valid(alice):
-    record = MedicalRecord(pet=Pet.objects.create(owner=alice, name="Luna", species="Perro"),
-                           date="2026-11-29", description="Vacuna")
+    record = MedicalRecord(
+        pet=Pet.objects.create(owner=alice, name="Luna", species="Perro"), date="2026-11-29", description="Vacuna"
+    )
     record.full_clean()
     assert record.veterinarian_id is None
 
