@@ -20,11 +20,9 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from channels.consumer import get_handler_name
-from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import observability
+from realtime import observability, speedups
 from realtime.conf import setting
 from realtime.declaring.registry import Access, registry
 from realtime.delivery.hub import Hub
@@ -37,6 +35,7 @@ from realtime.sockets.catching_up import CatchingUp
 from realtime.sockets.client_messages import is_number
 from realtime.sockets.protocol import ClientProtocol
 from realtime.sockets.sending import Sending
+from realtime.speedups import channels as consumer_loop
 from realtime.speedups import daphne as fastpath
 
 
@@ -65,31 +64,25 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     _finished = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Channels' consumer loop without its per-socket machinery: with no channel-layer
-        channel there is one source of messages, so they are awaited directly (no task and
-        ``asyncio.wait`` per message, ~2 KB less per idle socket). However the loop ends (a
-        close, an error, daphne killing a consumer that outlived its client), the socket leaves
-        the hub and its counts at once."""
-        self.scope, self.base_send, self.channel_layer = scope, send, None
+        """Channels' consumer loop (or, with the speed-ups, ``realtime.speedups.channels.run``,
+        without its per-socket task). However the loop ends (a close, an error, daphne killing a
+        consumer that outlived its client), the socket leaves the hub and its counts at once."""
         try:
-            while True:
-                await self.dispatch(await receive())
-                # A queue that already holds messages hands them over without yielding: let the
-                # other sockets (and handshakes) run between two messages of a flooding client.
-                await asyncio.sleep(0)
-        except StopConsumer:
-            pass
+            if speedups.enabled():
+                await consumer_loop.run(self, scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             self._finish()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        # No ``aclose_old_connections()`` hop into the sync thread per message, as Channels'
-        # dispatch makes: this consumer reaches the ORM only through ``database_sync_to_async``,
-        # which closes stale connections itself.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        # With the speed-ups, no ``aclose_old_connections()`` hop into the sync thread per
+        # message: this consumer reaches the ORM only through ``database_sync_to_async``, which
+        # closes stale connections itself.
+        if speedups.enabled():
+            await consumer_loop.dispatch(self, message)
+        else:
+            await super().dispatch(message)
 
     async def connect(self) -> None:
         self.channel = self.scope["url_route"]["kwargs"]["channel"]
@@ -196,7 +189,7 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         self._leave_hub()
         closer = fastpath.direct_closer(self.base_send)
         if closer is None or not closer(close_codes.GOING_AWAY):
-            self._background(self.base_send({"type": "websocket.close", "code": close_codes.GOING_AWAY}))
+            self._background(self.base_send({"type": "websocket.close", "code": self._sendable(close_codes.GOING_AWAY)}))
 
     def _background(self, work: Coroutine[Any, Any, Any] | asyncio.Future) -> None:
         task = asyncio.ensure_future(work)
@@ -213,7 +206,12 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
             closer = fastpath.direct_closer(self.base_send)
             if closer is not None and closer(code):
                 return
-        await super().close(code, reason)
+        await super().close(self._sendable(code) if type(code) is int else code, reason)
+
+    @staticmethod
+    def _sendable(code: int) -> int:
+        """The code itself, or without the speed-ups its stand-in (``close_codes.sendable``)."""
+        return code if speedups.enabled() else close_codes.sendable(code)
 
     async def _refuse(self, code: int, error: str, message: str) -> None:
         """Accept, say why, and close with a code the client can see (a refused handshake

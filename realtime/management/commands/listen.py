@@ -22,7 +22,13 @@ from websockets.sync.client import ClientConnection, connect
 from realtime.management.commands.notify import find_user
 from realtime.declaring.registry import registry
 
-FINAL_CLOSE_CODES = {4401: "unauthenticated", 4403: "forbidden", 4404: "unknown channel", 1008: "policy violation"}
+FINAL_CLOSE_CODES = {
+    4401: "unauthenticated",
+    4403: "forbidden",
+    4404: "unknown channel",
+    1008: "policy violation",
+    4429: "policy violation",  # 1008 as a server without the speed-ups sends it
+}
 MAX_ATTEMPTS = 5
 
 

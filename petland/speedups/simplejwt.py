@@ -1,4 +1,10 @@
-"""How API requests say who they are: a JWT (``Authorization: Bearer``) or the admin's session."""
+"""simplejwt's authentication, with the token's user read by one prebuilt query.
+
+Internals used (pinned by tests/petland/speedups/test_simplejwt.py): that
+``JWTAuthentication.get_user`` reads the user named by ``USER_ID_CLAIM`` with the checks
+below (its error messages and codes, ``CHECK_USER_IS_ACTIVE``, ``CHECK_REVOKE_TOKEN``), and
+``rest_framework_simplejwt.utils.get_md5_hash_password``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from realtime.speedups import orm as rows
+from petland.speedups import rows
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -42,6 +48,6 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
 
 class JWTScheme(SimpleJWTScheme):
-    """The OpenAPI schema's ``jwtAuth``, as drf-spectacular describes simplejwt's class."""
+    """The OpenAPI schema's ``jwtAuth``, as drf-spectacular describes simplejwt's own class."""
 
-    target_class = "petland.api.authentication.JWTAuthentication"
+    target_class = "petland.speedups.simplejwt.JWTAuthentication"

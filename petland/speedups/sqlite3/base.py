@@ -4,13 +4,17 @@ Under ASGI every request runs its sync code in a thread of its own, so Django op
 SQLite connection per request (registering its functions and running the init commands) and
 closes it at the end, and closing the last connection checkpoints the WAL: together a fifth
 of a write request's time. ``CONN_MAX_AGE`` cannot help, since connections belong to threads
-and under Django's own handler the threads do not come back (``petland.handlers`` reuses them,
-but other ASGI or WSGI set-ups may not). As with Django's PostgreSQL pool, a closed connection goes
-back to a per-process pool instead (``OPTIONS["pool"] = {"max_size": n}``: at most ``n`` idle
+and under Django's own handler the threads do not come back (``petland.speedups.django_handler``
+reuses them, but other ASGI or WSGI set-ups may not). As with Django's PostgreSQL pool, a closed
+connection goes back to a per-process pool instead (``OPTIONS["pool"] = {"max_size": n}``: at most ``n`` idle
 connections kept), and the next request in any thread takes it.
 
 A connection goes back only in the state it was opened in: outside any transaction and with
 foreign keys enforced; any other is closed for real.
+
+Internals used (pinned by tests/petland/speedups/test_sqlite3.py): ``DatabaseWrapper._close``
+(which closes the DB-API connection), ``get_new_connection``, ``in_atomic_block``, and
+``DatabaseCreation._destroy_test_db``.
 """
 
 from __future__ import annotations

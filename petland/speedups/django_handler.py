@@ -17,11 +17,16 @@ Django also starts a new thread for each request (a ``ThreadSensitiveContext`` w
 executor) and joins it at the end. This handler keeps those single-thread executors and gives
 an idle one to the next request: each request still runs all its sync code in one thread of its
 own, as Django's does, without a thread start and join per request.
+
+Internals used (pinned by tests/petland/speedups/test_django_handler.py): ``ASGIHandler``'s
+``load_middleware(is_async=False)``, ``read_body``, ``create_request``, ``get_response``,
+``send_response``, ``chunk_size`` and ``asgi.get_script_prefix``; asgiref's
+``ThreadSensitiveContext(executor=...)``, which runs the context's thread-sensitive sync code in
+that executor.
 """
 
 from __future__ import annotations
 
-import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -116,27 +121,3 @@ class ASGIHandler(asgi.ASGIHandler):
             response.close()
         finally:
             body_file.close()
-
-
-def skip_daphne_form_parsing() -> None:
-    """daphne's HTTP requests are Twisted ``Request``s, which parse a POST's form body
-    (``x-www-form-urlencoded`` or ``multipart/form-data``) into ``request.args`` before daphne
-    hands the raw body to the application. daphne never reads ``args``, and Django parses the
-    body itself. Twisted's ``parsePOSTFormSubmission=False`` skips that work: the content type's
-    parse through the ``email`` package (≈ 40 µs on every POST with a body), a second copy of
-    every upload, and Twisted's own bare 400 for a multipart body Django would have judged."""
-    try:
-        from daphne.http_protocol import WebRequest
-    except ImportError:  # served by another ASGI server
-        return
-    if getattr(WebRequest.__init__, "skips_form_parsing", False):
-        return
-    init = WebRequest.__init__
-
-    @functools.wraps(init)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("parsePOSTFormSubmission", False)
-        init(self, *args, **kwargs)
-
-    __init__.skips_form_parsing = True  # type: ignore[attr-defined]
-    WebRequest.__init__ = __init__

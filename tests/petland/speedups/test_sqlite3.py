@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from petland.db.sqlite3.base import ConnectionPool
+from petland.speedups.sqlite3.base import ConnectionPool
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
