@@ -1,5 +1,6 @@
-"""The SQLite backend's pool: a connection closed in one request's thread is the next
-request's, in any thread, only when it is back in the state it was opened in."""
+"""Guard for ``petland.speedups.sqlite3``: the SQLite backend's pool (built on Django's
+``DatabaseWrapper._close`` and ``get_new_connection``): a connection closed in one request's
+thread is the next request's, in any thread, only when it is back in the state it was opened in."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection, connections
 
 from petland.speedups.sqlite3.base import ConnectionPool
@@ -16,6 +18,7 @@ from petland.speedups.sqlite3.base import ConnectionPool
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "sqlite", reason="runs on SQLite only (the SQLite backend's pool)"),
+    pytest.mark.skipif(not settings.SPEEDUPS, reason="REALTIME_SPEEDUPS=0 configures Django's own SQLite backend, without a pool"),
 ]
 
 

@@ -1,9 +1,11 @@
-"""The ASGI handler: Django's, with a request's sync work in two thread hops."""
+"""Guard for ``petland.speedups.django_handler``: Django's ASGI handler, with a request's sync
+work in two thread hops, still serves as Django's does (its ``read_body``, ``create_request``,
+``get_response``, ``send_response`` used as they are), and asgiref's ``ThreadSensitiveContext``
+still runs a request's sync code in the executor it is given."""
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,12 +18,14 @@ from django.core import signals
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework_simplejwt.tokens import AccessToken
 
-from petland import handlers
-from petland.asgi import application, django_asgi_app
 from petland.models import ActivityLog, Pet
-from tests.support.servers import Daphne
+from petland.speedups import django_handler as handlers
+from tests.petland.speedups.conftest import speedups_on
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures(speedups_on.__name__)]
+
+# The handler itself, whatever handler this run's REALTIME_SPEEDUPS gave petland.asgi.
+application = django_asgi_app = handlers.ASGIHandler()
 
 
 async def request(method: str, path: str, *, user=None, body: dict | None = None) -> dict:
@@ -35,9 +39,9 @@ async def request(method: str, path: str, *, user=None, body: dict | None = None
     return response
 
 
-def test_the_project_serves_http_with_the_one_hop_handler():
-    assert isinstance(django_asgi_app, handlers.ASGIHandler)
+def test_the_handler_loads_the_middleware_chain_in_sync_mode():
     assert not iscoroutinefunction(django_asgi_app._middleware_chain)
+    assert django_asgi_app.chunk_size > 0
 
 
 async def test_a_post_is_served_and_logged_with_its_jwt_user(alice):
@@ -214,16 +218,3 @@ def test_what_the_server_loads_at_start_is_kept_out_of_full_collections():
     import petland.asgi  # noqa: F401 - the module a server process imports
 
     assert gc.get_freeze_count() > 50_000
-
-
-def test_under_daphne_a_form_body_is_parsed_by_django_only():
-    """Twisted would parse it first (for nothing), and answer a multipart body it cannot parse
-    with a bare 400 of its own; the API's clients get the API's JSON answer instead."""
-    with Daphne() as server:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        conn.request("POST", "/api/pets/", body=b"name=Luna", headers={"Content-Type": "multipart/form-data"})
-        response = conn.getresponse()
-        body = response.read()
-
-    assert response.getheader("Content-Type") == "application/json", (response.status, body)
-    assert json.loads(body)["detail"]
