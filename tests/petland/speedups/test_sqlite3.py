@@ -18,7 +18,7 @@ from petland.speedups.sqlite3.base import ConnectionPool
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "sqlite", reason="runs on SQLite only (the SQLite backend's pool)"),
-    pytest.mark.skipif(not settings.SPEEDUPS, reason="REALTIME_SPEEDUPS=0 configures Django's own SQLite backend, without a pool"),
+    pytest.mark.skipif(not settings.SPEEDUPS, reason="REALTIME_SPEEDUPS=0: Django's own SQLite backend, no pool"),
 ]
 
 
