@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev migrate seed test test-browser lint bench bench-smoke clean
+.PHONY: run install install-dev migrate seed test test-nospeedups test-browser lint bench bench-smoke clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test: install-dev
 	echo "=== examples/clinic"; \
 	(cd examples/clinic && $(abspath $(PY)) -m pytest -q) || status=$$?; \
 	exit $$status
+
+# The real-time, API and browser tests with every speed-up off (REALTIME_SPEEDUPS=0: public APIs
+# only, docs/performance.md); the speed-ups' own guard tests (tests/*/speedups) are left out.
+NOSPEEDUPS_TESTS ?= tests/realtime tests/browser $(wildcard tests/petland/test_api_*.py)
+test-nospeedups: install-dev
+	REALTIME_SPEEDUPS=0 REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} \
+	$(PY) -m pytest $(NOSPEEDUPS_TESTS) --ignore=tests/realtime/speedups $(PYTEST_ARGS)
 
 # Only the tests that drive Chromium (tests/browser).
 test-browser: install-dev
