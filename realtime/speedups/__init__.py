@@ -1,6 +1,6 @@
 """Speed-ups that rest on other libraries' private or undocumented internals, one module per
 library, all behind one switch: ``settings.REALTIME["SPEEDUPS"]`` (default on; a project may
-read it from the environment, as PetLand does from ``REALTIME_SPEEDUPS``). Off, ``realtime``
+read it from the environment, e.g. ``REALTIME_SPEEDUPS``). Off, ``realtime``
 runs on public APIs only. What each buys is in docs/performance.md; a guard test per module
 (tests/realtime/speedups/) fails when an upgraded library no longer behaves as it assumes.
 
