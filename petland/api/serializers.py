@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from django.db.models import QuerySet
 
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
@@ -23,8 +25,8 @@ class RecordField(serializers.PrimaryKeyRelatedField):
     through the ORM, as DRF does. Without a request (the server's own use of a serializer) the
     queryset is taken as given."""
 
-    def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = cast("QuerySet[Any]", super().get_queryset())  # a RecordField's queryset names its model
         request = self.context.get("request")
         if request is None:
             return queryset

@@ -63,7 +63,7 @@ def _statements(model: type[models.Model], alias: str) -> _Statements:
     )
 
 
-def _in_range(field: models.Field, value: Any, connection: Any) -> bool:
+def _in_range(field: models.Field[Any, Any], value: Any, connection: Any) -> bool:
     kind = field.get_internal_type()
     if kind not in connection.ops.integer_field_ranges:
         return True

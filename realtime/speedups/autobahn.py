@@ -54,4 +54,4 @@ def skip_eager_debug_formatting() -> None:
     values on one line at a tenth of the cost; nothing but autobahn's debug output changes."""
     from autobahn.websocket import protocol
 
-    protocol.pformat = repr
+    protocol.pformat = repr  # type: ignore[assignment]  # autobahn calls it with one value only

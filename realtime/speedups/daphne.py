@@ -33,7 +33,7 @@ def protocol_behind(send: Any) -> Any | None:
     if not speedups.enabled():
         return None
     func = getattr(send, "func", None)
-    args = getattr(send, "args", ())
+    args: tuple[Any, ...] = getattr(send, "args", ())
     if getattr(func, "__qualname__", "") != "Server.handle_reply" or len(args) != 1:
         return None
     protocol = args[0]

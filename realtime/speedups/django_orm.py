@@ -85,7 +85,7 @@ def insert(instance: models.Model, connection: Any) -> None:
 
 
 @functools.cache
-def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+def _insert_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 

@@ -45,7 +45,8 @@ def send_now(transport: Any, data: bytes) -> None:
 
 def unsent_bytes(transport: Any) -> int:
     """The bytes Twisted holds for ``transport`` beyond the kernel's send buffer."""
-    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    unsent: int = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    return unsent
 
 
 def holds_unsent(writer: Any) -> bool:
