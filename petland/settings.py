@@ -215,8 +215,8 @@ def _per_minute(count: int) -> str | None:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # simplejwt's, with the speed-ups reading the token's user in one prebuilt query
-        f"{'petland.speedups.simplejwt' if SPEEDUPS else 'rest_framework_simplejwt.authentication'}.JWTAuthentication",
+        # simplejwt's (petland/api/authentication.py); with the speed-ups reading the user in one prebuilt query
+        f"{'petland.speedups.simplejwt' if SPEEDUPS else 'petland.api.authentication'}.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -37,13 +37,13 @@ def test_the_speedups_are_on_by_default_for_the_project_and_realtime():
     }
 
 
-def test_off_the_project_uses_djangos_backend_and_simplejwts_authentication():
+def test_off_the_project_uses_djangos_backend_and_simplejwts_user_lookup():
     assert configured(REALTIME_SPEEDUPS="0") == {
         "SPEEDUPS": False,
         "REALTIME": False,
         "ENGINE": "django.db.backends.sqlite3",
         "POOL": None,
-        "JWT": "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "JWT": "petland.api.authentication.JWTAuthentication",
     }
 
 
