@@ -13,3 +13,9 @@ os.environ.setdefault("CLINIC_POLL_INTERVAL", "0.5")
 os.environ.setdefault("CLINIC_TEST_SQLITE_NAME", os.path.join(tempfile.gettempdir(), f"clinic-test-{os.getpid()}.sqlite3"))
 
 from clinic.settings import *  # noqa: E402,F401,F403
+from clinic.settings import DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # The PostgreSQL that DATABASE_URL names (as CI's second pass sets it for PetLand's suite too):
+    # a test database of the clinic's own, never PetLand's ``test_<name>``.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_clinic"}

@@ -16,3 +16,23 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pet_name} ({self.status})"
+
+
+class Treatment(models.Model):
+    """What the clinic offers, and its price: public, anyone may watch the list."""
+
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vet(models.Model):
+    """The clinic's vets and who is on duty: for staff only."""
+
+    name = models.CharField(max_length=100)
+    on_duty = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
