@@ -31,16 +31,26 @@ def bob(db):
     return UserFactory(username="bob")
 
 
+def api_client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
 @pytest.fixture
 def anonymous_api() -> APIClient:
-    return APIClient()
+    return api_client_for()
 
 
 @pytest.fixture
 def alice_api(alice) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(alice)
-    return client
+    return api_client_for(alice)
+
+
+@pytest.fixture
+def bob_api(bob) -> APIClient:
+    return api_client_for(bob)
 
 
 @pytest.fixture
