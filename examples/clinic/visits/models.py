@@ -13,6 +13,8 @@ class Visit(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visits")
     pet_name = models.CharField(max_length=100)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    # Cleared, not deleted, when the vet leaves: Django does it with QuerySet.update(), no signal.
+    vet = models.ForeignKey("Vet", null=True, blank=True, on_delete=models.SET_NULL, related_name="visits")
 
     def __str__(self) -> str:
         return f"{self.pet_name} ({self.status})"

@@ -16,7 +16,7 @@ class VisitEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Visit
-        fields = ["visit_id", "user_id", "pet_name", "status"]
+        fields = ["visit_id", "user_id", "pet_name", "status", "vet_id"]
 
 
 class TreatmentEventSerializer(serializers.ModelSerializer):
