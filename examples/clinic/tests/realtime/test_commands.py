@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 class Listen:
-    """``manage.py listen ...`` in its own process, its output read line by line."""
+    """``manage.py listen ...`` in its own process, its output read line by line. The waits are
+    generous: on a loaded machine the command alone takes over ten seconds to start."""
 
     def __init__(self, *args: str):
         self.proc = subprocess.Popen(
@@ -44,16 +45,16 @@ class Listen:
         for pump in self.pumps:
             pump.start()
 
-    def line(self, timeout: float = 10) -> str:
+    def line(self, timeout: float = 30) -> str:
         return self.out.get(timeout=timeout)
 
-    def status(self, containing: str, timeout: float = 15) -> str:
+    def status(self, containing: str, timeout: float = 60) -> str:
         while True:
             line = self.err.get(timeout=timeout)
             if containing in line:
                 return line
 
-    def wait(self, timeout: float = 15) -> int:
+    def wait(self, timeout: float = 60) -> int:
         code = self.proc.wait(timeout)
         for pump in self.pumps:
             pump.join(5)
@@ -153,7 +154,7 @@ def test_listen_reconnects_after_a_server_restart_and_prints_what_it_missed(serv
     VisitFactory(owner=alice, pet_name="While down")
     server.start()
 
-    assert "pet_name='While down'" in listener.line(timeout=20)
+    assert "pet_name='While down'" in listener.line(timeout=60)
     assert listener.wait() == 0
 
 
