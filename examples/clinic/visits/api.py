@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,5 +23,6 @@ class VisitBookApi(APIView):
     def post(self, request: Request) -> Response:
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)  # IsAuthenticated (the default permission) let them in
         visit = services.visit_book(owner=request.user, pet_name=given.validated_data["pet_name"])
         return Response(self.OutputSerializer(visit).data, status=status.HTTP_201_CREATED)
