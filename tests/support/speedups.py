@@ -3,13 +3,13 @@ processes the tests start inherit it)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
+from realtime import speedups
 from realtime.sockets import close_codes
 
 
 def speedups_on() -> bool:
-    return bool(settings.SPEEDUPS)
+    """realtime's switch (``REALTIME["SPEEDUPS"]``), which a project sets from its own."""
+    return speedups.enabled()
 
 
 def sent_close_code(code: int) -> int:
