@@ -1,6 +1,12 @@
-from django.contrib import admin
+from typing import Any
 
-from realtime.models import Event, Notification
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from realtime.feed import keys
+from realtime.models import Event, IntegrationKey, Notification
 
 
 @admin.register(Event)
@@ -24,3 +30,41 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
+
+
+class IntegrationKeyForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple, help_text="The channels it may read")
+
+    class Meta:
+        model = IntegrationKey
+        fields = ["name", "channels"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [(channel, channel) for channel in keys.known_channels()]
+
+
+@admin.register(IntegrationKey)
+class IntegrationKeyAdmin(admin.ModelAdmin):
+    """Keys for the change feed. The key itself is shown once, in the message after it is made;
+    only its SHA-256 is kept."""
+
+    form = IntegrationKeyForm
+    list_display = ["name", "prefix", "channels", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: IntegrationKey, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        row, key = keys.integration_key_create(name=obj.name, channels=form.cleaned_data["channels"])
+        obj.pk, obj.prefix, obj.digest, obj.created_at = row.pk, row.prefix, row.digest, row.created_at
+        obj._state.adding = False
+        messages.warning(request, f"The key for “{row.name}” is {key} — copy it now: it is stored hashed and not shown again.")
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[IntegrationKey]) -> None:
+        revoked = sum(keys.integration_key_revoke(key_id=pk) for pk in queryset.values_list("pk", flat=True))
+        messages.success(request, f"Revoked {revoked} key(s).")
