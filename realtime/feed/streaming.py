@@ -5,7 +5,7 @@ thread is held by a waiting request, and the log is read in the log-read threads
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from realtime.conf import setting
 from realtime.delivery.hub import Hub
@@ -15,9 +15,11 @@ from realtime.feed.params import DEFAULT_LIMIT, FeedQuery
 from realtime.feed.reading import Page, Resync, feed_page
 from realtime.feed.waiting import FeedWaiter
 from realtime.log import threads as log_reads
+from realtime.speedups import daphne as fastpath
 
 STREAM_PAGE = DEFAULT_LIMIT  # events read, and written, at a time by a stream
 HEARTBEAT = b"\n"
+DRAIN_CHECK_SECONDS = 0.05  # how often a stream held back by a slow reader looks whether it caught up
 
 
 async def _read(reader: Reader, query: FeedQuery, after: int, limit: int) -> Page | Resync:
@@ -30,6 +32,13 @@ async def _waiter(reader: Reader, query: FeedQuery, remote: str) -> FeedWaiter:
     hub = await Hub.running()
     channels = query.channels if query.channels is not None else keys.known_channels()
     return FeedWaiter(hub, sorted(channels), user_id=reader.user_id, is_staff=reader.is_staff, remote=remote)
+
+
+async def _drained(unsent: Callable[[], int | None], bound: int) -> bool:
+    """Until the server holds at most ``bound`` bytes unsent for the connection; False if it closed."""
+    while (held := unsent()) is not None and held > bound:
+        await asyncio.sleep(DRAIN_CHECK_SECONDS)
+    return held is not None
 
 
 async def long_poll(reader: Reader, query: FeedQuery, remote: str) -> AsyncIterator[bytes]:
@@ -55,11 +64,12 @@ async def stream(reader: Reader, query: FeedQuery, remote: str) -> AsyncIterator
     an empty line after ``FEED_HEARTBEAT`` seconds without one. A cursor the log no longer serves
     gets a ``resync_required`` line, and the stream ends.
 
-    At most one page (``STREAM_PAGE`` events) is read ahead of what was handed to the server;
-    the cursor, not a queue, says where the stream is, so a reader that falls behind costs no
-    memory here."""
+    The cursor, not a queue, says where the stream is: a page (``STREAM_PAGE`` events) is read
+    only once the server holds less than ``MAX_SEND_BUFFER`` bytes unsent for this connection,
+    so a reader that falls behind costs at most that much memory, and resumes where it was.
+    (uvicorn's ``send`` waits for its buffer to drain by itself; daphne's is measured.)"""
     loop = asyncio.get_running_loop()
-    heartbeat = setting("FEED_HEARTBEAT")
+    heartbeat, unsent, bound = setting("FEED_HEARTBEAT"), fastpath.response_unsent_meter(), setting("MAX_SEND_BUFFER")
     cursor, written = query.after, loop.time()
     async with await _waiter(reader, query, remote) as waiter:
         while not waiter.ended:
@@ -71,6 +81,8 @@ async def stream(reader: Reader, query: FeedQuery, remote: str) -> AsyncIterator
             if page.texts:
                 yield page.lines()
                 written = loop.time()
+                if unsent is not None and not await _drained(unsent, bound):
+                    return  # the client went away
             cursor = page.last_event_id
             if page.has_more:
                 continue
