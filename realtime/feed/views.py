@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import BaseAuthentication
@@ -38,6 +39,12 @@ class _FeedView(APIView):
     def remote(request: Request) -> str:
         return str(request.META.get("REMOTE_ADDR", ""))
 
+    @staticmethod
+    def on_asgi(request: Request) -> bool:
+        """Waiting and streaming happen on the ASGI server's event loop, beside its hub; under
+        WSGI (``runserver``, the test client) a long-poll answers at once and there is no stream."""
+        return isinstance(request._request, ASGIRequest)
+
 
 class EventsView(_FeedView):
     """A page of events after ``after``; with ``wait``, held until there is one (long-poll)."""
@@ -58,7 +65,7 @@ class EventsView(_FeedView):
         )
         if isinstance(page, Resync):
             return HttpResponse(page.json(), status=410, content_type=JSON, headers=UNCACHED)
-        if page.texts or page.has_more or not query.wait:
+        if page.texts or page.has_more or not query.wait or not self.on_asgi(request):
             return HttpResponse(page.json(), content_type=JSON, headers=UNCACHED)
         return StreamingHttpResponse(
             streaming.long_poll(reader, query, self.remote(request)), content_type=JSON, headers=UNCACHED
@@ -68,8 +75,10 @@ class EventsView(_FeedView):
 class EventStreamView(_FeedView):
     """Every event after ``after``, then each new one, as newline-delimited JSON."""
 
-    @extend_schema(parameters=_CURSOR, responses={(200, NDJSON): OpenApiTypes.STR})
+    @extend_schema(exclude=True)  # not JSON: documented in docs/protocol.md
     def get(self, request: Request) -> Any:
         reader = Reader.of(request)
         query = feed_query(request, reader, waits=False)
+        if not self.on_asgi(request):
+            return JsonResponse({"detail": "The stream is served by the ASGI server (daphne) only."}, status=501)
         return StreamingHttpResponse(streaming.stream(reader, query, self.remote(request)), content_type=NDJSON, headers=UNCACHED)

@@ -138,6 +138,11 @@ class TestVisibility:
 
         assert status == 403 and "events" not in body
 
+    def test_the_stream_is_only_served_by_the_asgi_server(self, staff_api):
+        response = staff_api.get("/api/events/stream")
+
+        assert response.status_code == 501 and "ASGI" in response.json()["detail"]
+
     def test_anonymous_requests_are_asked_for_credentials(self, anonymous_api):
         response = anonymous_api.get("/api/events/")
 
