@@ -50,10 +50,13 @@ test: install-dev
 test-browser: install-dev
 	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
-# ruff's checks and format check (pyproject.toml); CI runs them before the tests.
+# ruff's checks and format check, then mypy (pyproject.toml: strict for realtime/), then the example
+# project's mypy (examples/clinic/mypy.ini); CI runs them before the tests.
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	cd examples/clinic && PYTHONPATH=.:../.. $(abspath $(PY)) -m mypy
 
 # The fan-out benchmark (docs/performance.md): the project and ../shared/peers, each on its own
 # loopback port, Redis at REDIS_URL. `make bench BENCH_ARGS="--sockets 10 --concurrency 1"`.

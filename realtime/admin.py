@@ -1,4 +1,6 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,23 +10,32 @@ from django.http import HttpRequest
 from realtime.feed import keys
 from realtime.models import Event, IntegrationKey, Notification
 
+if TYPE_CHECKING:  # ModelAdmin and ModelForm are generic for the type checker only (django-stubs)
+    EventAdminBase = admin.ModelAdmin[Event]
+    NotificationAdminBase = admin.ModelAdmin[Notification]
+    IntegrationKeyAdminBase = admin.ModelAdmin[IntegrationKey]
+    IntegrationKeyFormBase = forms.ModelForm[IntegrationKey]
+else:
+    EventAdminBase = NotificationAdminBase = IntegrationKeyAdminBase = admin.ModelAdmin
+    IntegrationKeyFormBase = forms.ModelForm
+
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(EventAdminBase):
     list_display = ["seq", "type", "channel", "record_id", "created_at"]
     list_filter = ["type", "channel"]
     search_fields = ["record_id"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
         return False
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(NotificationAdminBase):
     list_display = ["user", "type", "created_at", "read_at"]
     list_filter = ["type"]
     search_fields = ["user__username"]
@@ -32,7 +43,7 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-class IntegrationKeyForm(forms.ModelForm):
+class IntegrationKeyForm(IntegrationKeyFormBase):
     channels = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple, help_text="The channels it may read")
 
     class Meta:
@@ -41,11 +52,13 @@ class IntegrationKeyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channels"].choices = [(channel, channel) for channel in keys.known_channels()]
+        channels = self.fields["channels"]
+        assert isinstance(channels, forms.MultipleChoiceField)
+        channels.choices = [(channel, channel) for channel in keys.known_channels()]
 
 
 @admin.register(IntegrationKey)
-class IntegrationKeyAdmin(admin.ModelAdmin):
+class IntegrationKeyAdmin(IntegrationKeyAdminBase):
     """Keys for the change feed. The key itself is shown once, in the message after it is made;
     only its SHA-256 is kept."""
 
@@ -55,7 +68,7 @@ class IntegrationKeyAdmin(admin.ModelAdmin):
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
 
-    def save_model(self, request: HttpRequest, obj: IntegrationKey, form: forms.ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: IntegrationKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return

@@ -5,7 +5,7 @@ Customers are refused (403), requests without credentials asked for them (401)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
@@ -59,7 +59,9 @@ class IntegrationKeyAuthentication(authentication.BaseAuthentication):
 def feed_authenticators() -> list[authentication.BaseAuthentication]:
     """The key first (so that a request without credentials gets 401 with ``WWW-Authenticate:
     Api-Key``), then whatever the project's API accepts (a JWT, the session)."""
-    return [IntegrationKeyAuthentication(), *(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES)]
+    # DRF's settings import the dotted paths they list: classes, for all the stubs say strings
+    configured = cast("list[type[authentication.BaseAuthentication]]", api_settings.DEFAULT_AUTHENTICATION_CLASSES)
+    return [IntegrationKeyAuthentication(), *(cls() for cls in configured)]
 
 
 class FeedReader(permissions.BasePermission):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Min
 
@@ -58,7 +59,9 @@ def feed_page(*, after: int, channels: Collection[str] | None, user_id: int | No
     events = Event.objects.filter(seq__gt=after, seq__lte=newest)
     if channels is not None:
         events = events.filter(channel__in=list(channels))
-    rows = list(events.filter(selectors.visible_to(user_id, is_staff)).order_by("seq").values_list("seq", "body")[: limit + 1])
+    visible = events.filter(selectors.visible_to(user_id, is_staff)).order_by("seq")
+    # seq is set on every row read: seq > after
+    rows = cast("list[tuple[int, str]]", list(visible.values_list("seq", "body")[: limit + 1]))
     has_more = len(rows) > limit
     rows = rows[:limit]
     texts = [messages.frame(body, seq) for seq, body in rows]

@@ -33,7 +33,7 @@ def _daphne_protocol(send: Any) -> Any | None:
     """The autobahn protocol behind daphne's ``send``; None for another server, or a ``send``
     wrapped by middleware."""
     func = getattr(send, "func", None)
-    args = getattr(send, "args", ())
+    args: tuple[Any, ...] = getattr(send, "args", ())
     if getattr(func, "__qualname__", "") != "Server.handle_reply" or len(args) != 1:
         return None
     protocol = args[0]
@@ -83,7 +83,8 @@ def _unsent(protocol: Any) -> int:
     queued = sum(len(data) for data, _sync in protocol.send_queue) if protocol.send_queue else 0
     if transport is None:
         return queued
-    return queued + len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    unsent: int = queued + len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    return unsent
 
 
 def response_unsent_meter() -> Callable[[], int | None] | None:
@@ -98,10 +99,10 @@ def response_unsent_meter() -> Callable[[], int | None] | None:
     task = asyncio.current_task()
     frame = getattr(task.get_coro(), "cr_frame", None) if task is not None else None
     send = frame.f_locals.get("send") if frame is not None else None
-    func, args = getattr(send, "func", None), getattr(send, "args", ())
+    func, args = getattr(send, "func", None), tuple(getattr(send, "args", ()))
     if getattr(func, "__qualname__", "") != "Server.handle_reply" or len(args) != 1:
         return None
-    request = args[0]
+    request: Any = args[0]
     if not hasattr(getattr(getattr(request, "channel", None), "transport", None), "dataBuffer"):
         return None
     return partial(_response_unsent, request)
@@ -112,7 +113,7 @@ def _response_unsent(request: Any) -> int | None:
     transport = getattr(channel, "transport", None)
     if transport is None or not transport.connected:
         return None
-    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    return int(len(transport.dataBuffer) - transport.offset + transport._tempDataLen)
 
 
 def release_upgrade_request(send: Any) -> None:
@@ -124,7 +125,7 @@ def release_upgrade_request(send: Any) -> None:
     socket). As a producer the channel does nothing any more: its request never finishes, and
     ``HTTPChannel.pauseProducing`` only pauses the transport between requests."""
     protocol = _daphne_protocol(send)
-    transport = getattr(protocol, "transport", None)
+    transport: Any = getattr(protocol, "transport", None)
     channel = getattr(transport, "producer", None)
     if isinstance(channel, http.HTTPChannel):
         transport.unregisterProducer()
@@ -152,7 +153,7 @@ def skip_eager_debug_formatting() -> None:
     values on one line at a tenth of the cost; nothing but autobahn's debug output changes."""
     from autobahn.websocket import protocol
 
-    protocol.pformat = repr
+    protocol.pformat = repr  # type: ignore[assignment]  # the speed-up: repr for pformat, which autobahn calls with one argument
 
 
 def _write(protocol: Any, frame: bytes) -> bool:
