@@ -5,6 +5,7 @@ thread is held by a waiting request, and the log is read in the log-read threads
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Callable
 
 from realtime.conf import setting
@@ -28,8 +29,15 @@ async def _read(reader: Reader, query: FeedQuery, after: int, limit: int) -> Pag
     )
 
 
+async def _hub() -> Hub:
+    """The process's hub, started in a context of its own when this request is the first to need
+    it: tasks inherit their creator's context, and the hub's would otherwise run their database
+    work in this request's thread (asgiref's ``ThreadSensitiveContext``), which ends with it."""
+    return await asyncio.get_running_loop().create_task(Hub.running(), context=contextvars.Context())
+
+
 async def _waiter(reader: Reader, query: FeedQuery, remote: str) -> FeedWaiter:
-    hub = await Hub.running()
+    hub = await _hub()
     channels = query.channels if query.channels is not None else keys.known_channels()
     return FeedWaiter(hub, sorted(channels), user_id=reader.user_id, is_staff=reader.is_staff, remote=remote)
 

@@ -155,3 +155,17 @@ class TestStream:
         status, body = Feed(server, f"Bearer {token_for(alice)}").get("/api/events/stream")
 
         assert status == 403 and "detail" in body
+
+
+def test_a_feed_request_that_starts_the_hub_leaves_it_working_after_it_ends(server, accounting, alice, tmp_path):
+    # The first request of a fresh server starts its hub; the hub must not borrow that
+    # request's thread (gone when it ends) for its log polls and gap fills.
+    newest = selectors.last_seq()
+    assert accounting.get(f"/api/events/?after={newest}&wait=1")[0] == 200
+    time.sleep(3)  # several of the hub's log polls (every 0.5 s here)
+    InvoiceFactory(user=alice, number="INV-after")
+
+    status, body = accounting.get(f"/api/events/?after={newest}&channels=invoices&wait=30")
+
+    assert [e["data"]["number"] for e in body["events"]] == ["INV-after"]
+    assert "could not poll" not in (tmp_path / "daphne.log").read_text()
