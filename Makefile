@@ -38,7 +38,8 @@ run: seed
 	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The tests that start real servers use Redis at REDIS_URL (default: the local one). Then the
-# second project's suite (examples/clinic, always on SQLite); both run, and either failing fails.
+# second project's suite (examples/clinic: realtime's core, on DATABASE_URL's database server too);
+# both run, and either failing fails.
 test: install-dev
 	@export REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}; status=0; \
 	$(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \

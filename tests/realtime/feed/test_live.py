@@ -16,7 +16,7 @@ from django.utils import timezone
 from realtime.log import selectors
 from realtime.models import Event
 from tests.factories import InvoiceFactory, PetFactory
-from tests.realtime.conftest import token_for
+from tests.support.sockets import token_for
 from tests.realtime.feed.conftest import key_for
 from tests.support.servers import Daphne
 

@@ -9,13 +9,15 @@ import pytest
 from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.factories import PetFactory, ServiceFactory
+from clinic.asgi import application
+from tests.factories import TreatmentFactory, VisitFactory
+from tests.support.sockets import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_ping_answers_pong(open_socket):
-    socket, _ = await open_socket("services")
+    socket, _ = await open_socket("treatments")
     await socket.send({"type": "ping"})
     assert await socket.receive() == {"type": "pong"}
 
@@ -33,7 +35,7 @@ async def test_ping_answers_pong(open_socket):
     ],
 )
 async def test_invalid_messages_get_an_error_and_the_socket_stays_open(open_socket, frame, reason):
-    socket, _ = await open_socket("services")
+    socket, _ = await open_socket("treatments")
     await socket.send(frame)
     error = await socket.receive()
     assert error["type"] == "error" and error["code"] == "invalid_message"
@@ -43,36 +45,36 @@ async def test_invalid_messages_get_an_error_and_the_socket_stays_open(open_sock
 
 
 async def test_binary_frame_is_refused_politely(open_socket):
-    socket, _ = await open_socket("services")
+    socket, _ = await open_socket("treatments")
     await socket.communicator.send_to(bytes_data=b"\x00\x01")
     error = await socket.receive()
     assert error["code"] == "invalid_message" and "Binary" in error["message"]
 
 
 async def test_frame_over_64_kib_closes_with_1009(open_socket):
-    socket, _ = await open_socket("services")
+    socket, _ = await open_socket("treatments")
     await socket.send(json.dumps({"type": "ping", "pad": "x" * (64 * 1024)}))
     closed = await socket.receive()
     assert closed == {"type": "<closed>", "code": 1009}
 
 
 async def test_subscribe_narrows_the_channel_to_some_records_and_unsubscribe_widens_it(open_socket):
-    socket, _ = await open_socket("services")
-    watched = await database_sync_to_async(ServiceFactory)(name="Watched")
-    assert (await socket.receive())["data"]["service_id"] == watched.pk
+    socket, _ = await open_socket("treatments")
+    watched = await database_sync_to_async(TreatmentFactory)(name="Watched")
+    assert (await socket.receive())["data"]["treatment_id"] == watched.pk
 
     await socket.send({"type": "subscribe", "ids": [watched.pk]})
     assert await socket.receive() == {"type": "subscriptions", "ids": [watched.pk]}
-    await database_sync_to_async(ServiceFactory)(name="Ignored")
+    await database_sync_to_async(TreatmentFactory)(name="Ignored")
     watched.price = "99.00"
     await database_sync_to_async(watched.save)()
     update = await socket.receive()
-    assert update["action"] == "updated" and update["data"]["service_id"] == watched.pk
+    assert update["action"] == "updated" and update["data"]["treatment_id"] == watched.pk
 
     await socket.send({"type": "unsubscribe", "ids": [watched.pk]})
     assert await socket.receive() == {"type": "subscriptions", "ids": None}
-    other = await database_sync_to_async(ServiceFactory)(name="Seen again")
-    assert (await socket.receive())["data"]["service_id"] == other.pk
+    other = await database_sync_to_async(TreatmentFactory)(name="Seen again")
+    assert (await socket.receive())["data"]["treatment_id"] == other.pk
 
 
 async def test_unknown_channel_is_refused_with_4404(open_socket):
@@ -82,9 +84,7 @@ async def test_unknown_channel_is_refused_with_4404(open_socket):
 
 
 async def test_route_works_without_trailing_slash():
-    from tests.realtime.conftest import Socket
-
-    socket = Socket("/ws/services")
+    socket = Socket(application, "/ws/treatments")
     try:
         assert (await socket.connect())["type"] == "connection_established"
     finally:
@@ -94,13 +94,13 @@ async def test_route_works_without_trailing_slash():
 async def test_expired_token_is_refused_with_4401(open_socket, alice):
     token = AccessToken.for_user(alice)
     token.set_exp(lifetime=-timedelta(minutes=1))
-    socket, first = await open_socket("pets", query=f"token={token}")
+    socket, first = await open_socket("visits", query=f"token={token}")
     assert first["code"] == "unauthenticated" and "expired" in first["message"]
     assert await socket.receive() == {"type": "<closed>", "code": 4401}
 
 
 async def test_garbage_token_is_refused_with_4401(open_socket):
-    socket, first = await open_socket("pets", query="token=not-a-jwt")
+    socket, first = await open_socket("visits", query="token=not-a-jwt")
     assert first["code"] == "unauthenticated"
     assert (await socket.receive())["code"] == 4401
 
@@ -109,32 +109,30 @@ async def test_deactivated_user_is_refused(open_socket, alice):
     token = AccessToken.for_user(alice)
     alice.is_active = False
     await database_sync_to_async(alice.save)()
-    socket, first = await open_socket("pets", query=f"token={token}")
+    socket, first = await open_socket("visits", query=f"token={token}")
     assert first["code"] == "unauthenticated"
 
 
 async def test_bearer_header_authenticates_non_browser_clients(open_socket, alice):
-    from tests.realtime.conftest import token_for
-
-    socket, first = await open_socket("pets", headers=[(b"authorization", f"Bearer {token_for(alice)}".encode())])
+    socket, first = await open_socket("visits", headers=[(b"authorization", f"Bearer {token_for(alice)}".encode())])
     assert first == {
         "type": "connection_established",
-        "channel": "pets",
+        "channel": "visits",
         "user_id": str(alice.pk),
         "last_event_id": first["last_event_id"],
     }
-    pet = await database_sync_to_async(PetFactory)(owner=alice)
-    assert (await socket.receive())["data"]["pet_id"] == pet.pk
+    visit = await database_sync_to_async(VisitFactory)(owner=alice)
+    assert (await socket.receive())["data"]["visit_id"] == visit.pk
 
 
 async def test_session_cookie_authenticates_the_admin_pages(open_socket, staff, client):
     await database_sync_to_async(client.force_login)(staff)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    socket, first = await open_socket("activity_logs", headers=[(b"cookie", cookie)])
+    socket, first = await open_socket("vets", headers=[(b"cookie", cookie)])
     assert first["type"] == "connection_established" and first["user_id"] == str(staff.pk)
 
 
 async def test_customer_on_staff_channel_is_forbidden(open_socket, alice):
-    socket, first = await open_socket("employees", alice)
+    socket, first = await open_socket("vets", alice)
     assert first["code"] == "forbidden"
     assert (await socket.receive())["code"] == 4403

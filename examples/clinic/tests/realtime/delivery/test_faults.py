@@ -15,14 +15,15 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from realtime.delivery.hub import Hub
-from tests.realtime.conftest import token_for
+from tests.realtime.child_settings import channel_layer
 from tests.support.servers import Daphne, RedisServer, http_json, run_in_shell, start_in_shell
+from tests.support.sockets import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
 class ResumingClient(threading.Thread):
-    """A client that keeps every pets event it receives and, whenever its connection drops,
+    """A client that keeps every visits event it receives and, whenever its connection drops,
     reconnects with the last event id it saw, as the browser client does."""
 
     def __init__(self, server: Daphne, user):
@@ -44,7 +45,7 @@ class ResumingClient(threading.Thread):
         while not self.stopping.is_set():
             query = f"token={self.token}" + (f"&last_event_id={self.last_event_id}" if self.last_event_id is not None else "")
             try:
-                with connect(f"{self.server.ws}/ws/pets/?{query}", open_timeout=3) as socket:
+                with connect(f"{self.server.ws}/ws/visits/?{query}", open_timeout=3) as socket:
                     self.socket = socket
                     self.connections += 1
                     while not self.stopping.is_set():
@@ -57,7 +58,7 @@ class ResumingClient(threading.Thread):
                                 self.first_position = message["last_event_id"]
                             self.connected.set()
                         elif message["type"] == "realtime_update":
-                            self.received.append((message["event_id"], message["data"]["name"]))
+                            self.received.append((message["event_id"], message["data"]["pet_name"]))
             except (ConnectionClosed, OSError, TimeoutError):
                 time.sleep(0.2)
 
@@ -77,10 +78,9 @@ class ResumingClient(threading.Thread):
 
 def writer_code(owner_id: int, prefix: str, count: int, pause: float = 0.0) -> str:
     return (
-        "import time\nfrom petland.models import Pet, User\n"
-        f"owner = User.objects.get(pk={owner_id})\n"
+        "import time\nfrom visits.models import Visit\n"
         f"for i in range({count}):\n"
-        f"    Pet.objects.create(owner=owner, name=f'{prefix}-{{i}}', species='Perro')\n"
+        f"    Visit.objects.create(owner_id={owner_id}, pet_name=f'{prefix}-{{i}}')\n"
         f"    time.sleep({pause})\n"
     )
 
@@ -130,13 +130,13 @@ def test_api_writes_succeed_while_redis_is_down_and_their_events_arrive(alice):
         try:
             redis.stop()
             for i in range(5):
-                body = json.dumps({"name": f"during-outage-{i}", "species": "Perro"}).encode()
-                status, reply = http_json("POST", f"{server.http}/api/pets/", body, token_for(alice))
+                body = json.dumps({"pet_name": f"during-outage-{i}"}).encode()
+                status, reply = http_json("POST", f"{server.http}/api/visits/", body, token_for(alice))
                 assert status == 201, reply
             client.wait_for(5, timeout=15)  # delivered from the log even before Redis is back
             redis.start()
-            body = json.dumps({"name": "after-outage", "species": "Perro"}).encode()
-            assert http_json("POST", f"{server.http}/api/pets/", body, token_for(alice))[0] == 201
+            body = json.dumps({"pet_name": "after-outage"}).encode()
+            assert http_json("POST", f"{server.http}/api/visits/", body, token_for(alice))[0] == 201
             client.wait_for(6, timeout=15)
             assert_exactly_once_in_order(client, {f"during-outage-{i}" for i in range(5)} | {"after-outage"})
         finally:
@@ -174,7 +174,7 @@ CORE_LAYER_OF_CAPACITY_1 = {
         "CONFIG": {
             "hosts": [os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")],
             "capacity": 1,
-            "prefix": f"petland-capacity-{uuid.uuid4().hex[:8]}",
+            "prefix": f"clinic-capacity-{uuid.uuid4().hex[:8]}",
         },
     }
 }
@@ -182,26 +182,24 @@ CORE_LAYER_OF_CAPACITY_1 = {
 
 @override_settings(CHANNEL_LAYERS=CORE_LAYER_OF_CAPACITY_1)
 async def test_hub_held_over_channel_capacity_loses_nothing(open_socket, alice):
-    socket, _ = await open_socket("pets", alice)
+    socket, _ = await open_socket("visits", alice)
 
     # Another OS process writes (this process's own writes reach its hub without the layer),
     # while the wait blocks this event loop, where the hub runs: its channel holds one message
     # and channels_redis drops the others.
     run_in_shell(
-        "from petland.models import Pet, User\n"
-        f"alice = User.objects.get(pk={alice.pk})\n"
-        "for i in range(30): Pet.objects.create(owner=alice, name=f'burst-{i}', species='Perro')\n"
+        "from visits.models import Visit\n"
+        f"for i in range(30): Visit.objects.create(owner_id={alice.pk}, pet_name=f'burst-{{i}}')\n"
         "from realtime.delivery.layer import layer_publisher\n"
         "assert layer_publisher.flush(10)\n",
-        REDIS_LAYER="core",
-        REDIS_LAYER_CAPACITY="1",
+        **channel_layer("channels_redis.core.RedisChannelLayer", capacity=1),
     )
 
     names = []
     while len(names) < 30:
         message = await socket.receive(timeout=10)
         if message["type"] == "realtime_update":
-            names.append(message["data"]["name"])
+            names.append(message["data"]["pet_name"])
     assert names == [f"burst-{i}" for i in range(30)]
     hub = await Hub.running()
     assert hub.gaps_filled > 0, "the layer dropped nothing: this test did not hold the hub over capacity"

@@ -16,8 +16,8 @@ from websockets.sync.client import connect
 from realtime.sockets import tickets
 from realtime.models import SocketTicket
 from realtime.observability import RedactTokensFilter
-from tests.realtime.conftest import token_for
 from tests.support.servers import Daphne, http_json
+from tests.support.sockets import token_for
 
 make_ticket = database_sync_to_async(tickets.ticket_create)
 
@@ -42,10 +42,10 @@ def test_anonymous_callers_get_no_ticket(anonymous_api):
 @pytest.mark.django_db(transaction=True)
 async def test_a_ticket_opens_one_socket_as_its_user_and_only_once(open_socket, alice):
     ticket = await make_ticket(user_id=alice.pk)
-    _, first = await open_socket("pets", query=f"ticket={ticket}")
+    _, first = await open_socket("visits", query=f"ticket={ticket}")
     assert first["type"] == "connection_established" and first["user_id"] == str(alice.pk)
 
-    again, refused = await open_socket("pets", query=f"ticket={ticket}")
+    again, refused = await open_socket("visits", query=f"ticket={ticket}")
     assert refused == {"type": "error", "code": "unauthenticated", "message": "Invalid, used or expired ticket."}
     assert (await again.receive())["code"] == 4401
 
@@ -54,7 +54,7 @@ async def test_a_ticket_opens_one_socket_as_its_user_and_only_once(open_socket, 
 async def test_an_expired_ticket_is_refused(open_socket, alice):
     ticket = await make_ticket(user_id=alice.pk)
     await SocketTicket.objects.aupdate(expires_at=timezone.now() - timedelta(seconds=1))
-    _, refused = await open_socket("pets", query=f"ticket={ticket}")
+    _, refused = await open_socket("visits", query=f"ticket={ticket}")
     assert refused == {"type": "error", "code": "unauthenticated", "message": "Invalid, used or expired ticket."}
 
 
@@ -62,9 +62,9 @@ async def test_an_expired_ticket_is_refused(open_socket, alice):
 @pytest.mark.parametrize("ticket", ["made-up", "x" * 5000, ""])
 async def test_a_ticket_that_was_never_issued_is_refused_and_changes_nothing(open_socket, alice, ticket):
     real = await make_ticket(user_id=alice.pk)
-    _, refused = await open_socket("pets", query=f"ticket={ticket}")
+    _, refused = await open_socket("visits", query=f"ticket={ticket}")
     assert refused["code"] == "unauthenticated"
-    _, first = await open_socket("pets", query=f"ticket={real}")  # other tickets still work
+    _, first = await open_socket("visits", query=f"ticket={real}")  # other tickets still work
     assert first["user_id"] == str(alice.pk)
 
 
@@ -73,20 +73,20 @@ async def test_a_disabled_users_ticket_is_refused(open_socket, bob):
     ticket = await make_ticket(user_id=bob.pk)
     bob.is_active = False
     await bob.asave()
-    _, refused = await open_socket("pets", query=f"ticket={ticket}")
+    _, refused = await open_socket("visits", query=f"ticket={ticket}")
     assert refused == {"type": "error", "code": "unauthenticated", "message": "This account is disabled."}
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_bobs_ticket_is_bobs_socket(open_socket, bob, alice):
-    _, first = await open_socket("pets", query=f"ticket={await make_ticket(user_id=bob.pk)}")
+    _, first = await open_socket("visits", query=f"ticket={await make_ticket(user_id=bob.pk)}")
     assert first["user_id"] == str(bob.pk)
 
 
 def test_tickets_never_reach_a_log_line():
-    record = logging.LogRecord("daphne", logging.INFO, __file__, 1, "WSCONNECT %s", ("/ws/pets/?ticket=abc-DEF_1",), None)
+    record = logging.LogRecord("daphne", logging.INFO, __file__, 1, "WSCONNECT %s", ("/ws/visits/?ticket=abc-DEF_1",), None)
     RedactTokensFilter().filter(record)
-    assert record.getMessage() == "WSCONNECT /ws/pets/?ticket=[redacted]"
+    assert record.getMessage() == "WSCONNECT /ws/visits/?ticket=[redacted]"
 
 
 def handshake(url: str) -> dict:
@@ -100,14 +100,14 @@ def test_a_ticket_made_on_one_server_process_opens_a_socket_on_another_exactly_o
     with Daphne() as first, Daphne() as second:
         status, body = http_json("POST", f"{first.http}/api/realtime/ticket/", token=token_for(alice))
         assert status == 200
-        assert handshake(f"{second.ws}/ws/pets/?ticket={json.loads(body)['ticket']}")["user_id"] == str(alice.pk)
+        assert handshake(f"{second.ws}/ws/visits/?ticket={json.loads(body)['ticket']}")["user_id"] == str(alice.pk)
 
         for _ in range(3):
             _, body = http_json("POST", f"{first.http}/api/realtime/ticket/", token=token_for(alice))
             ticket = json.loads(body)["ticket"]
             answers: list[dict] = []
             racers = [
-                threading.Thread(target=lambda s=server, t=ticket, a=answers: a.append(handshake(f"{s.ws}/ws/pets/?ticket={t}")))
+                threading.Thread(target=lambda url=f"{server.ws}/ws/visits/?ticket={ticket}", a=answers: a.append(handshake(url)))
                 for server in (first, second)
             ]
             for racer in racers:
@@ -119,5 +119,5 @@ def test_a_ticket_made_on_one_server_process_opens_a_socket_on_another_exactly_o
 
 @pytest.mark.django_db(transaction=True)
 async def test_token_sockets_still_work(open_socket, alice):
-    _, first = await open_socket("pets", alice)
+    _, first = await open_socket("visits", alice)
     assert first["user_id"] == str(alice.pk)

@@ -13,9 +13,9 @@ from django.test import override_settings
 from rest_framework import serializers
 
 import realtime
-from petland import models
 from realtime.declaring.registry import registry
-from tests.support.servers import ROOT, child_env
+from tests.support.servers import CLINIC, child_env
+from visits.models import Visit
 
 
 def test_every_public_name_is_importable_from_the_package():
@@ -28,18 +28,18 @@ def test_every_public_name_is_importable_from_the_package():
 def test_importing_the_package_loads_none_of_its_insides():
     # settings.py may import it before Django is set up
     code = "import sys, realtime; print(sorted(m for m in sys.modules if m.startswith('realtime.')))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=CLINIC.root, env=child_env(), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
-class PetWithoutId(serializers.ModelSerializer):
+class VisitWithoutId(serializers.ModelSerializer):
     class Meta:
-        model = models.Pet
-        fields = ["name"]
+        model = Visit
+        fields = ["pet_name"]
 
 
-publications_without_an_id = [realtime.Publication("pets", "pet", models.Pet, PetWithoutId)]
+publications_without_an_id = [realtime.Publication("visits", "visit", Visit, VisitWithoutId)]
 
 
 def test_a_publication_that_emits_no_entity_id_fails_the_checks():
@@ -51,7 +51,7 @@ def test_a_publication_that_emits_no_entity_id_fails_the_checks():
             errors = [e for e in checks.run_checks() if e.id == "realtime.E002"]
     finally:
         registry.cache_clear()
-    assert len(errors) == 1 and "'pet_id'" in errors[0].msg
+    assert len(errors) == 1 and "'visit_id'" in errors[0].msg
 
 
 def test_the_projects_publications_pass_the_checks():

@@ -15,20 +15,21 @@ from django.core.management import CommandError, call_command
 
 from realtime.log import selectors
 from realtime.models import Event, Notification
-from tests.factories import PetFactory
-from tests.realtime.conftest import token_for
-from tests.support.servers import ROOT, Daphne, child_env
+from tests.factories import VisitFactory
+from tests.support.servers import CLINIC, Daphne, child_env
+from tests.support.sockets import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 class Listen:
-    """``manage.py listen ...`` in its own process, its output read line by line."""
+    """``manage.py listen ...`` in its own process, its output read line by line. The waits are
+    generous: on a loaded machine the command alone takes over ten seconds to start."""
 
     def __init__(self, *args: str):
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "listen", *args],
-            cwd=ROOT,
+            cwd=CLINIC.root,
             env=child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -44,16 +45,16 @@ class Listen:
         for pump in self.pumps:
             pump.start()
 
-    def line(self, timeout: float = 10) -> str:
+    def line(self, timeout: float = 30) -> str:
         return self.out.get(timeout=timeout)
 
-    def status(self, containing: str, timeout: float = 15) -> str:
+    def status(self, containing: str, timeout: float = 60) -> str:
         while True:
             line = self.err.get(timeout=timeout)
             if containing in line:
                 return line
 
-    def wait(self, timeout: float = 15) -> int:
+    def wait(self, timeout: float = 60) -> int:
         code = self.proc.wait(timeout)
         for pump in self.pumps:
             pump.join(5)
@@ -93,21 +94,14 @@ def listening() -> Iterator:
 # --- listen ----------------------------------------------------------------------------------
 @pytest.mark.live
 def test_listen_prints_each_event_as_a_json_line(server, listening, alice):
-    listener = listening("pets", "--user", "alice", "--json", "--count", "1", "--url", server.ws)
-    assert f"listening on pets as user {alice.pk}" in listener.status("listening on")
+    listener = listening("visits", "--user", "alice", "--json", "--count", "1", "--url", server.ws)
+    assert f"listening on visits as user {alice.pk}" in listener.status("listening on")
 
-    pet = PetFactory(owner=alice, name="Luna")
+    visit = VisitFactory(owner=alice, pet_name="Luna")
 
     event = json.loads(listener.line())
-    assert event["type"] == "realtime_update" and event["entity_type"] == "pets" and event["action"] == "created"
-    assert event["data"] == {
-        "pet_id": pet.pk,
-        "name": "Luna",
-        "species": pet.species,
-        "breed": pet.breed,
-        "age": pet.age,
-        "user_id": alice.pk,
-    }
+    assert event["type"] == "realtime_update" and event["entity_type"] == "visits" and event["action"] == "created"
+    assert event["data"] == {"visit_id": visit.pk, "user_id": alice.pk, "pet_name": "Luna", "status": "booked", "vet_id": None}
     assert isinstance(event["event_id"], int) and event["timestamp"]
     assert listener.wait() == 0  # --count 1 reached
 
@@ -115,19 +109,21 @@ def test_listen_prints_each_event_as_a_json_line(server, listening, alice):
 @pytest.mark.live
 def test_listen_resumes_after_a_given_event_id_with_readable_lines(server, listening, alice, staff):
     before = selectors.last_seq()
-    pet = PetFactory(owner=alice, name="Missed Rex")
+    visit = VisitFactory(owner=alice, pet_name="Missed Rex")
 
-    listener = listening("pets", "--token", token_for(staff), "--last-event-id", str(before), "--count", "1", "--url", server.ws)
+    listener = listening(
+        "visits", "--token", token_for(staff), "--last-event-id", str(before), "--count", "1", "--url", server.ws
+    )
 
     line = listener.line()
-    assert line.startswith("#") and f" pets created pet_id={pet.pk} " in line and "name='Missed Rex'" in line
+    assert line.startswith("#") and f" visits created visit_id={visit.pk} " in line and "pet_name='Missed Rex'" in line
     assert listener.wait() == 0
 
 
 @pytest.mark.live
 def test_listen_shows_a_notification_sent_with_notify(server, listening, alice):
-    listener = listening("users", "--user", str(alice.pk), "--count", "1", "--url", server.ws)
-    listener.status("listening on users")
+    listener = listening("visits", "--user", str(alice.pk), "--count", "1", "--url", server.ws)
+    listener.status("listening on visits")
 
     call_command("notify", "alice", "Your pet is ready")
 
@@ -137,8 +133,8 @@ def test_listen_shows_a_notification_sent_with_notify(server, listening, alice):
 
 @pytest.mark.live
 def test_listen_stops_with_an_error_when_the_server_refuses(server, listening, alice):
-    unauthenticated = listening("pets", "--token", "not-a-token", "--url", server.ws)
-    forbidden = listening("employees", "--user", "alice", "--url", server.ws)
+    unauthenticated = listening("visits", "--token", "not-a-token", "--url", server.ws)
+    forbidden = listening("vets", "--user", "alice", "--url", server.ws)
 
     assert unauthenticated.wait() == 1 and forbidden.wait() == 1
     assert "CommandError: Refused (4401 unauthenticated): Invalid or expired token." in unauthenticated.stderr
@@ -148,29 +144,29 @@ def test_listen_stops_with_an_error_when_the_server_refuses(server, listening, a
 
 @pytest.mark.live
 def test_listen_reconnects_after_a_server_restart_and_prints_what_it_missed(server, listening, alice):
-    listener = listening("pets", "--user", "alice", "--url", server.ws, "--reconnect-delay", "0.3", "--count", "2")
+    listener = listening("visits", "--user", "alice", "--url", server.ws, "--reconnect-delay", "0.3", "--count", "2")
     listener.status("listening on")
-    PetFactory(owner=alice, name="Before")
-    assert "name='Before'" in listener.line()
+    VisitFactory(owner=alice, pet_name="Before")
+    assert "pet_name='Before'" in listener.line()
 
     server.kill()
     listener.status("reconnecting")
-    PetFactory(owner=alice, name="While down")
+    VisitFactory(owner=alice, pet_name="While down")
     server.start()
 
-    assert "name='While down'" in listener.line(timeout=20)
+    assert "pet_name='While down'" in listener.line(timeout=60)
     assert listener.wait() == 0
 
 
 def test_listen_refuses_an_unknown_user_and_bad_arguments(alice):
     with pytest.raises(CommandError, match="There is no user 'nobody'"):
-        call_command("listen", "pets", "--user", "nobody")
+        call_command("listen", "visits", "--user", "nobody")
     with pytest.raises(CommandError, match="--url must start with ws://"):
-        call_command("listen", "pets", "--url", "http://127.0.0.1:1")
+        call_command("listen", "visits", "--url", "http://127.0.0.1:1")
     with pytest.raises(CommandError, match="--last-event-id"):
-        call_command("listen", "pets", "--last-event-id", "-1")
+        call_command("listen", "visits", "--last-event-id", "-1")
     with pytest.raises(CommandError, match="--count"):
-        call_command("listen", "pets", "--count", "0")
+        call_command("listen", "visits", "--count", "0")
 
 
 # --- notify ----------------------------------------------------------------------------------
@@ -179,7 +175,7 @@ def test_notify_sends_a_success_notification_by_username(alice, capsys):
 
     notification = Notification.objects.get(user=alice)
     assert (notification.type, notification.data) == ("success", {"message": "Mascota creada exitosamente"})
-    event = Event.objects.get(channel="users", type="notification")
+    event = Event.objects.get(channel="visits", type="notification")
     assert event.payload["notification_type"] == "success" and event.payload["user_id"] == str(alice.pk)
     assert event.audience == [alice.pk] and event.seq is not None  # committed and numbered
     assert f"Sent success notification to alice (id {alice.pk})" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from django.db import transaction
 
-from petland.asgi import application
+from clinic.asgi import application
 from realtime.log import event_log, messages
 from realtime.delivery import transport
 from realtime.conf import setting
@@ -24,16 +24,16 @@ from realtime.log.event_log import Delivery
 from realtime.delivery.hub import Hub
 from realtime.delivery.layer import LayerPublisher
 from realtime.models import Event
-from tests.factories import PetFactory
+from tests.factories import VisitFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class SlowSocket:
-    """A staff subscriber of ``pets`` that keeps its hub busy for ``seconds`` with every batch
+    """A staff subscriber of ``visits`` that keeps its hub busy for ``seconds`` with every batch
     it takes, as a fan-out to a great many sockets would (a hub never waits on one socket)."""
 
-    channel, user_id, is_staff, remote = "pets", None, True, "198.51.100.7"
+    channel, user_id, is_staff, remote = "visits", None, True, "198.51.100.7"
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -77,8 +77,8 @@ def slow_socket(hub):
         hub.discard(socket)
 
 
-def pet_seq(pet_id: int) -> int:
-    return Event.objects.get(channel="pets", record_id=str(pet_id)).seq
+def visit_seq(visit_id: int) -> int:
+    return Event.objects.get(channel="visits", record_id=str(visit_id)).seq
 
 
 def timed(make):
@@ -105,15 +105,15 @@ async def test_a_write_returns_once_its_own_process_has_sent_its_event(slow_sock
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
     socket = slow_socket(0.05)
 
-    pet, _ = await write_as_a_request(PetFactory, owner=alice)
+    visit, _ = await write_as_a_request(VisitFactory, owner=alice)
 
-    assert socket.received == [await database_sync_to_async(pet_seq)(pet.pk)]
+    assert socket.received == [await database_sync_to_async(visit_seq)(visit.pk)]
 
 
 async def test_an_api_write_is_answered_after_its_own_process_has_sent_its_event(slow_socket, alice, monkeypatch):
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
     socket = slow_socket(0.05)
-    body = json.dumps({"name": "Luna", "species": "Perro"}).encode()
+    body = json.dumps({"pet_name": "Luna"}).encode()
     headers = [
         (b"host", b"testserver"),
         (b"content-type", b"application/json"),
@@ -121,20 +121,20 @@ async def test_an_api_write_is_answered_after_its_own_process_has_sent_its_event
         (b"authorization", f"Bearer {AccessToken.for_user(alice)}".encode()),
     ]
 
-    communicator = HttpCommunicator(application, "POST", "/api/pets/", body=body, headers=headers)
+    communicator = HttpCommunicator(application, "POST", "/api/visits/", body=body, headers=headers)
     response = await communicator.get_response(timeout=10)
     received_by_then = list(socket.received)
     await communicator.wait(timeout=10)
 
     assert response["status"] == 201, response["body"]
-    pet_id = json.loads(response["body"])["id"]
-    assert received_by_then == [await database_sync_to_async(pet_seq)(pet_id)]
+    visit_id = json.loads(response["body"])["id"]
+    assert received_by_then == [await database_sync_to_async(visit_seq)(visit_id)]
 
 
 async def test_a_stuck_hub_holds_a_write_back_only_briefly(slow_socket, alice):
     slow_socket(2.0)
 
-    _, took = await write_as_a_request(PetFactory, owner=alice)
+    _, took = await write_as_a_request(VisitFactory, owner=alice)
 
     assert took < 1.5, f"the write waited {took:.2f}s for its hub"
     assert transport.LOCAL_FAN_OUT_WAIT_SECONDS < 1.0
@@ -146,7 +146,7 @@ async def test_a_write_in_the_shared_sync_thread_does_not_wait_for_the_hub(slow_
     monkeypatch.setattr(transport, "LOCAL_FAN_OUT_WAIT_SECONDS", 10.0)
     slow_socket(2.0)
 
-    _, took = await database_sync_to_async(timed(PetFactory))(owner=alice)
+    _, took = await database_sync_to_async(timed(VisitFactory))(owner=alice)
 
     assert took < 1.5, f"the write waited {took:.2f}s for its hub"
 
@@ -154,7 +154,7 @@ async def test_a_write_in_the_shared_sync_thread_does_not_wait_for_the_hub(slow_
 def commit_an_event_whose_publish_never_came() -> int:
     """As another process that numbered an event and died before publishing it: a hole."""
     with transaction.atomic():
-        event_log.append(channel="pets", payload=messages.realtime_update("pets", "updated", {"pet_id": 0}), public=True)
+        event_log.append(channel="visits", payload=messages.realtime_update("visits", "updated", {"visit_id": 0}), public=True)
     return event_log.sequence_pending()[-1].seq
 
 
@@ -165,10 +165,10 @@ async def test_a_hub_fills_a_hole_while_the_writer_after_it_waits(slow_socket, a
     socket = slow_socket(0)
     hole = await database_sync_to_async(commit_an_event_whose_publish_never_came)()
 
-    pet, took = await write_as_a_request(PetFactory, owner=alice)
+    visit, took = await write_as_a_request(VisitFactory, owner=alice)
 
     assert took < 5.0, f"the write waited {took:.1f}s for a hub that could not read the hole"
-    assert socket.received[:2] == [hole, await database_sync_to_async(pet_seq)(pet.pk)]
+    assert socket.received[:2] == [hole, await database_sync_to_async(visit_seq)(visit.pk)]
 
 
 async def listen_to_the_group() -> tuple[object, str]:
@@ -193,18 +193,18 @@ async def seqs_received(layer, name: str, quiet: float = 0.5) -> list[int]:
 async def test_a_write_in_a_server_process_is_published_once_for_the_other_processes(hub, alice):
     layer, name = await listen_to_the_group()
 
-    pet = await database_sync_to_async(PetFactory)(owner=alice)
+    visit = await database_sync_to_async(VisitFactory)(owner=alice)
 
-    seq = await database_sync_to_async(pet_seq)(pet.pk)
+    seq = await database_sync_to_async(visit_seq)(visit.pk)
     assert (await seqs_received(layer, name)).count(seq) == 1
 
 
 async def test_a_write_in_a_process_without_a_hub_is_published_once(alice):
     layer, name = await listen_to_the_group()
 
-    pet = await database_sync_to_async(PetFactory)(owner=alice)
+    visit = await database_sync_to_async(VisitFactory)(owner=alice)
 
-    seq = await database_sync_to_async(pet_seq)(pet.pk)
+    seq = await database_sync_to_async(visit_seq)(visit.pk)
     assert (await seqs_received(layer, name)).count(seq) == 1
 
 
@@ -213,7 +213,7 @@ async def test_a_publish_cancelled_at_any_moment_ends_so_a_hub_always_stops():
     # socket write in asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands
     # as the write completes (about one stop in seven here): the task published on, for ever.
     publisher = LayerPublisher()
-    event = Delivery(1, "pets", "realtime_update", "1", frozenset(), True, True, '{"type":"realtime_update"}', time.time())
+    event = Delivery(1, "visits", "realtime_update", "1", frozenset(), True, True, '{"type":"realtime_update"}', time.time())
     batch = [event.to_wire()]
 
     async def publish_forever() -> None:

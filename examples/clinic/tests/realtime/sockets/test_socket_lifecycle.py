@@ -16,14 +16,15 @@ from channels.testing import WebsocketCommunicator
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from petland.asgi import application
+from clinic.asgi import application
 from realtime import observability
 from realtime.log import selectors
 from realtime.delivery.hub import Hub
-from tests.factories import PetFactory
-from tests.realtime.conftest import token_for
+from tests.factories import VisitFactory
+from tests.realtime.child_settings import realtime_settings
 from tests.support.raw_websocket import RawWebSocket
 from tests.support.servers import Daphne
+from tests.support.sockets import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,9 +36,9 @@ def open_sockets(hub: Hub, user_id: int) -> int:
 async def test_a_consumer_killed_while_busy_leaves_the_hub_and_its_counts(alice):
     # daphne kills a consumer that is still busy 10 s after its client left; its cleanup used
     # to be skipped, and the socket stayed in the hub for good (a "phantom").
-    gauge = observability.CONNECTIONS.labels("pets")
+    gauge = observability.CONNECTIONS.labels("visits")
     before = gauge._value.get()
-    communicator = WebsocketCommunicator(application, f"/ws/pets/?token={token_for(alice)}")
+    communicator = WebsocketCommunicator(application, f"/ws/visits/?token={token_for(alice)}")
     connected, _ = await communicator.connect(timeout=5)
     assert connected and json.loads(await communicator.receive_from())["type"] == "connection_established"
     hub = await Hub.running()
@@ -47,14 +48,14 @@ async def test_a_consumer_killed_while_busy_leaves_the_hub_and_its_counts(alice)
     await asyncio.gather(communicator.future, return_exceptions=True)
 
     assert open_sockets(hub, alice.pk) == 0
-    assert not hub.channels["pets"].everyone
+    assert not hub.channels["visits"].everyone
     assert gauge._value.get() == before
     await Hub.stop_running()
 
 
 async def test_a_socket_the_server_closes_gets_no_more_events(open_socket, alice, settings):
     settings.REALTIME = {**settings.REALTIME, "MESSAGE_BURST": 2, "MESSAGES_PER_SECOND": 0.1}
-    socket, _ = await open_socket("pets", alice)
+    socket, _ = await open_socket("visits", alice)
     hub = await Hub.running()
     for _ in range(3):
         await socket.send({"type": "ping"})
@@ -65,7 +66,7 @@ async def test_a_socket_the_server_closes_gets_no_more_events(open_socket, alice
 class BrokenSocket:
     """A subscriber whose every write fails, as one whose peer vanished mid-send."""
 
-    channel, user_id, is_staff, remote = "pets", None, True, "198.51.100.9"
+    channel, user_id, is_staff, remote = "visits", None, True, "198.51.100.9"
 
     def push_now(self, deliveries):
         raise ConnectionResetError("peer gone")
@@ -86,7 +87,7 @@ async def test_a_socket_that_fails_on_every_write_is_logged_a_few_times_not_per_
     caplog.set_level(logging.INFO)
     try:
         for _ in range(8):  # eight batches, each with an event for it
-            await database_sync_to_async(PetFactory)(owner=alice)
+            await database_sync_to_async(VisitFactory)(owner=alice)
         newest = await database_sync_to_async(selectors.last_seq)()
         deadline = time.monotonic() + 5
         while hub.position < newest and time.monotonic() < deadline:
@@ -100,8 +101,8 @@ async def test_a_socket_that_fails_on_every_write_is_logged_a_few_times_not_per_
 
 @pytest.mark.live
 def test_sockets_of_a_client_that_vanished_mid_replay_do_not_count_against_it(alice, bob):
-    with Daphne(REALTIME_MAX_SOCKETS_PER_USER="3") as server:
-        path = f"/ws/pets/?token={token_for(bob)}"
+    with Daphne(**realtime_settings(MAX_SOCKETS_PER_USER=3)) as server:
+        path = f"/ws/visits/?token={token_for(bob)}"
         for _ in range(3):
             ws = RawWebSocket(server.port, path)
             for _ in range(40):
@@ -130,7 +131,7 @@ def test_sigterm_closes_every_socket_with_1001_and_the_server_exits_within_10_s(
     with ExitStack() as stack:
         stack.callback(server.kill)
         sockets = [
-            stack.enter_context(connect(f"{server.ws}/ws/pets/?token={token_for(user)}", open_timeout=10))
+            stack.enter_context(connect(f"{server.ws}/ws/visits/?token={token_for(user)}", open_timeout=10))
             for user in (alice, staff, staff)
         ]
         for ws in sockets:

@@ -11,13 +11,13 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from petland import services
-from petland.models import Pet
 from realtime.log import event_log
 from realtime.declaring import publishing
+from realtime.declaring.notifications import notification_service
 from realtime.log.event_log import Delivery
 from realtime.models import Event, EventCounter
-from tests.factories import PetFactory
+from tests.factories import VisitFactory
+from visits import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ TRANSACTIONS_PER_WRITER = 25
 
 def append_events(count: int, tag: str) -> None:
     for index in range(count):
-        event_log.append(channel="pets", payload={"type": "realtime_update", "tag": tag, "index": index})
+        event_log.append(channel="visits", payload={"type": "realtime_update", "tag": tag, "index": index})
 
 
 def statements(queries: CaptureQueriesContext) -> list[str]:
@@ -114,9 +114,12 @@ def test_nothing_to_number_costs_one_read_unless_the_caller_knows_better():
 
 
 def test_a_change_numbers_its_events_once_after_commit(alice):
+    VisitFactory(owner=alice)  # an earlier change: the counter row exists (its first time is tested above)
     with CaptureQueriesContext(connection) as queries:
-        # The pet, its notification and its activity-log row: three events, one transaction.
-        pet = services.record_create(Pet, actor=alice, owner=alice, name="Luna", species="Perro")
+        # The visit and its owner's notification: two events, one transaction.
+        with transaction.atomic():
+            visit = services.visit_book(owner=alice, pet_name="Luna")
+            notification_service.sync.send_success_notification(user_id=alice.pk, success_message="Luna's visit is booked")
 
     sent = [q["sql"] for q in queries.captured_queries]
     commits = [i for i, sql in enumerate(sent) if sql.upper() == "COMMIT"]
@@ -124,16 +127,16 @@ def test_a_change_numbers_its_events_once_after_commit(alice):
     numbering = sent[commits[0] + 1 :]
     assert sum("ROW_NUMBER()" in sql.upper() for sql in numbering) == 1
     assert not any(sql.upper().startswith("SELECT 1") for sql in numbering), "no pre-check after a commit"
-    assert Event.objects.filter(record_id=str(pet.pk), seq__isnull=True).count() == 0
+    assert Event.objects.filter(record_id=str(visit.pk), seq__isnull=True).count() == 0
     assert list(Event.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, Event.objects.count() + 1))
 
 
 def test_each_captured_block_still_sees_a_callback_and_any_of_them_publishes_all(django_capture_on_commit_callbacks, alice):
     with transaction.atomic():
         with django_capture_on_commit_callbacks() as first:
-            PetFactory(owner=alice, name="One")
+            VisitFactory(owner=alice, pet_name="One")
         with django_capture_on_commit_callbacks() as second:
-            PetFactory(owner=alice, name="Two")
+            VisitFactory(owner=alice, pet_name="Two")
         assert first and second
         assert all(isinstance(callback, publishing.PublishAfterCommit) for callback in first + second)
         second[0]()
@@ -143,7 +146,7 @@ def test_each_captured_block_still_sees_a_callback_and_any_of_them_publishes_all
                 callback()
         assert queries.captured_queries == []
         with django_capture_on_commit_callbacks() as third:
-            PetFactory(owner=alice, name="Three")
+            VisitFactory(owner=alice, pet_name="Three")
         assert third
         third[0]()
         assert not Event.objects.filter(seq__isnull=True).exists()
@@ -154,7 +157,7 @@ def test_an_appended_event_is_stored_whole_with_its_id_and_time():
     with transaction.atomic():
         before = timezone.now()
         appended = event_log.append(
-            channel="pets",
+            channel="visits",
             payload={"type": "realtime_update", "data": {"name": "Luna"}},
             record_id="7",
             audience=[3, 2, 3],
@@ -164,7 +167,7 @@ def test_an_appended_event_is_stored_whole_with_its_id_and_time():
         assert appended.pk is not None and not appended._state.adding
 
     stored = Event.objects.get(pk=appended.pk)
-    assert (stored.channel, stored.type, stored.record_id) == ("pets", "realtime_update", "7")
+    assert (stored.channel, stored.type, stored.record_id) == ("visits", "realtime_update", "7")
     assert stored.audience == [2, 3] and not stored.public and not stored.staff_visible
     assert json.loads(stored.body) == {"type": "realtime_update", "data": {"name": "Luna"}}
     assert before <= stored.created_at <= timezone.now() and stored.created_at == appended.created_at

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 from django.test import override_settings
 from websockets.sync.client import connect
 
-from tests.realtime.conftest import token_for
-from tests.support.servers import ROOT, Daphne, child_env, free_port
+from tests.factories import VisitFactory
+from tests.realtime.child_settings import realtime_settings
+from tests.support.metrics import gauge, scrape
+from tests.support.servers import CLINIC, Daphne, child_env, free_port
+from tests.support.sockets import token_for
 
 
 def test_healthz_answers_while_the_process_runs(client):
@@ -53,42 +55,31 @@ def test_metrics_only_for_allowed_networks_or_staff(client, staff):
     assert b"realtime_messages_delivered_total" in response.content
 
 
-def scrape(server: Daphne) -> str:
-    with urllib.request.urlopen(f"{server.http}/metrics", timeout=5) as response:
-        return response.read().decode()
-
-
-def gauge(text: str, name: str, channel: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(f'{name}{{channel="{channel}"'):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.live
 def test_metrics_add_up_across_server_processes(tmp_path, alice):
     shared = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     with Daphne(**shared) as first, Daphne(**shared) as second:
         with (
-            connect(f"{first.ws}/ws/pets/?token={token_for(alice)}") as a,
-            connect(f"{second.ws}/ws/pets/?token={token_for(alice)}") as b,
+            connect(f"{first.ws}/ws/visits/?token={token_for(alice)}") as a,
+            connect(f"{second.ws}/ws/visits/?token={token_for(alice)}") as b,
         ):
             a.recv(timeout=5), b.recv(timeout=5)
-            assert gauge(scrape(first), "realtime_connections", "pets") == 2.0
+            assert gauge(scrape(first), "realtime_connections", "visits") == 2.0
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.live
 def test_realtime_stats_lists_each_server_process_and_its_connections(alice):
-    with Daphne(REALTIME_STATS_INTERVAL="0.2") as server:
-        with connect(f"{server.ws}/ws/pets/?token={token_for(alice)}") as ws:
+    VisitFactory(owner=alice)  # an event of the last minute
+    with Daphne(**realtime_settings(STATS_INTERVAL=0.2)) as server:
+        with connect(f"{server.ws}/ws/visits/?token={token_for(alice)}") as ws:
             ws.recv(timeout=5)
             report: dict = {}
             for _ in range(50):
                 out = subprocess.run(
                     [sys.executable, "manage.py", "realtime_stats", "--json"],
-                    cwd=ROOT,
+                    cwd=CLINIC.root,
                     env=child_env(),
                     capture_output=True,
                     text=True,
@@ -96,7 +87,7 @@ def test_realtime_stats_lists_each_server_process_and_its_connections(alice):
                 )
                 assert out.returncode == 0, out.stderr
                 report = json.loads(out.stdout.strip().splitlines()[-1])
-                if any(p["connections"].get("pets") == 1 for p in report["processes"]):
+                if any(p["connections"].get("visits") == 1 for p in report["processes"]):
                     break
-            assert any(p["connections"] == {"pets": 1} for p in report["processes"]), report
+            assert any(p["connections"] == {"visits": 1} for p in report["processes"]), report
             assert report["events_last_minute"] >= 1 and report["oldest_undelivered_age_seconds"] is None

@@ -19,9 +19,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from realtime.delivery import layer
 from realtime.models import Deployment
-from tests.realtime.conftest import token_for
-from tests.realtime.test_operations import scrape
-from tests.support.servers import ROOT, Daphne, child_env, http_json, run_in_shell
+from tests.support.metrics import scrape
+from tests.support.servers import CLINIC, Daphne, child_env, http_json, run_in_shell
+from tests.support.sockets import token_for
 
 FOREIGN_WARNING = "dropped a batch of another deployment"
 
@@ -70,7 +70,7 @@ def test_two_deployments_on_one_redis_hear_only_their_own_events(tmp_path, staff
     other = {"DATABASE_URL": other_db, "REDIS_URL": redis_db(9)}
     migrated = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-        cwd=ROOT,
+        cwd=CLINIC.root,
         env=child_env(**other),
         capture_output=True,
         text=True,
@@ -88,26 +88,26 @@ def test_two_deployments_on_one_redis_hear_only_their_own_events(tmp_path, staff
 
     with Daphne(REDIS_URL=redis_db(8)) as ours_server, Daphne(**other) as their_server:
         with (
-            connect(f"{ours_server.ws}/ws/pets/?token={token_for(staff)}", open_timeout=10) as ours,
-            connect(f"{their_server.ws}/ws/pets/?token={theirs['staff']}", open_timeout=10) as their,
+            connect(f"{ours_server.ws}/ws/visits/?token={token_for(staff)}", open_timeout=10) as ours,
+            connect(f"{their_server.ws}/ws/visits/?token={theirs['staff']}", open_timeout=10) as their,
         ):
             assert receive_json(ours)["type"] == receive_json(their)["type"] == "connection_established"
 
             # Their deployment makes more events than ours has: ids past our own.
             run_in_shell(
-                "from tests.factories import PetFactory; from django.contrib.auth import get_user_model;"
+                "from tests.factories import VisitFactory; from django.contrib.auth import get_user_model;"
                 f"carol = get_user_model().objects.get(pk={theirs['carol']});"
-                "[PetFactory(owner=carol, name=f'Theirs {n}') for n in range(3)]",
+                "[VisitFactory(owner=carol, pet_name=f'Theirs {n}') for n in range(3)]",
                 **other,
             )
-            assert [receive_json(their)["data"]["name"] for _ in range(3)] == ["Theirs 0", "Theirs 1", "Theirs 2"]
+            assert [receive_json(their)["data"]["pet_name"] for _ in range(3)] == ["Theirs 0", "Theirs 1", "Theirs 2"]
 
-            body = json.dumps({"name": "Ours", "species": "Gato", "breed": "Siamese", "age": 1}).encode()
-            status, created = http_json("POST", f"{ours_server.http}/api/pets/", body, token_for(alice))
+            body = json.dumps({"pet_name": "Ours"}).encode()
+            status, created = http_json("POST", f"{ours_server.http}/api/visits/", body, token_for(alice))
             assert status == 201, created
 
             first = receive_json(ours)
-            assert (first["action"], first["data"]["name"]) == ("created", "Ours")  # ours, live, and first
+            assert (first["action"], first["data"]["pet_name"]) == ("created", "Ours")  # ours, live, and first
             assert nothing_more(ours) == []  # none of theirs
             assert nothing_more(their) == []  # none of ours
 
@@ -130,12 +130,12 @@ async def test_a_hub_drops_a_batch_of_another_deployment(open_socket, staff, ali
     from realtime.delivery.hub import Hub
     from realtime.observability import FOREIGN_BATCHES
 
-    socket, established = await open_socket("pets", staff)
+    socket, established = await open_socket("visits", staff)
     hub = await Hub.running()
     position = hub.position
     foreign = Delivery(
         position + 5,
-        "pets",
+        "visits",
         "realtime_update",
         "1",
         frozenset(),

@@ -13,32 +13,32 @@ from django.db import transaction
 from realtime.log import event_log, messages, selectors, threads as log_reads
 from realtime.conf import setting
 from realtime.models import Event
-from tests.factories import PetFactory
-from tests.realtime.test_resume import receive_updates
+from tests.factories import VisitFactory
+from tests.realtime.sockets.test_resume import receive_updates
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-create_pet = database_sync_to_async(PetFactory)
+create_visit = database_sync_to_async(VisitFactory)
 
 
-def log_pet_updates(count: int, *, audience: list[int], public: bool = False) -> list[int]:
-    """``count`` committed, numbered ``pets`` events seen by staff and ``audience``; their ids."""
+def log_visit_updates(count: int, *, audience: list[int], public: bool = False) -> list[int]:
+    """``count`` committed, numbered ``visits`` events seen by staff and ``audience``; their ids."""
     with transaction.atomic():
         for i in range(count):
-            payload = messages.realtime_update("pets", "updated", {"pet_id": i, "user_id": audience[0] if audience else None})
-            event_log.append(channel="pets", payload=dict(payload), record_id=str(i), audience=audience, public=public)
+            payload = messages.realtime_update("visits", "updated", {"visit_id": i, "user_id": audience[0] if audience else None})
+            event_log.append(channel="visits", payload=dict(payload), record_id=str(i), audience=audience, public=public)
     return [event.seq for event in event_log.sequence_pending()]
 
 
 class TestReplayReads:
     def test_a_page_holds_only_what_the_user_may_see(self, alice, bob, staff):
-        alices = log_pet_updates(5, audience=[alice.pk])
-        bobs = log_pet_updates(2, audience=[bob.pk])
-        everyones = log_pet_updates(1, audience=[], public=True)
+        alices = log_visit_updates(5, audience=[alice.pk])
+        bobs = log_visit_updates(2, audience=[bob.pk])
+        everyones = log_visit_updates(1, audience=[], public=True)
         newest = everyones[-1]
 
         def seqs(user, is_staff=False):
-            page = selectors.replay_page(channel="pets", after=0, upto=newest, user_id=user.pk, is_staff=is_staff, limit=100)
+            page = selectors.replay_page(channel="visits", after=0, upto=newest, user_id=user.pk, is_staff=is_staff, limit=100)
             return [d.seq for d in page]
 
         assert seqs(bob) == bobs + everyones
@@ -46,17 +46,17 @@ class TestReplayReads:
         assert seqs(staff, is_staff=True) == alices + bobs + everyones
 
     def test_pages_follow_each_other_in_order(self, alice):
-        seqs = log_pet_updates(7, audience=[alice.pk])
-        first = selectors.replay_page(channel="pets", after=0, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3)
+        seqs = log_visit_updates(7, audience=[alice.pk])
+        first = selectors.replay_page(channel="visits", after=0, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3)
         second = selectors.replay_page(
-            channel="pets", after=first[-1].seq, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3
+            channel="visits", after=first[-1].seq, upto=seqs[-1], user_id=alice.pk, is_staff=False, limit=3
         )
         assert [d.seq for d in first + second] == seqs[:6]
 
     def test_more_events_than_the_limit_that_the_user_may_see_ask_for_a_resync(self, alice, bob):
-        log_pet_updates(4, audience=[alice.pk])
-        newest = log_pet_updates(1, audience=[bob.pk])[-1]
-        common = {"channel": "pets", "after": 0, "upto": newest, "is_staff": False, "limit": 3}
+        log_visit_updates(4, audience=[alice.pk])
+        newest = log_visit_updates(1, audience=[bob.pk])[-1]
+        common = {"channel": "visits", "after": 0, "upto": newest, "is_staff": False, "limit": 3}
         assert selectors.replay_needs_resync(**common, user_id=alice.pk)
         assert not selectors.replay_needs_resync(**common, user_id=bob.pk)  # he may see one of the five
 
@@ -88,8 +88,8 @@ class TestReplayReads:
 class TestReplaysOverSockets:
     async def test_a_replay_longer_than_a_page_arrives_whole_and_in_order(self, open_socket, alice, settings):
         settings.REALTIME = {**settings.REALTIME, "REPLAY_PAGE": 50}
-        seqs = await database_sync_to_async(log_pet_updates)(180, audience=[alice.pk])
-        socket, _ = await open_socket("pets", alice, query=f"last_event_id={seqs[0] - 1}")
+        seqs = await database_sync_to_async(log_visit_updates)(180, audience=[alice.pk])
+        socket, _ = await open_socket("visits", alice, query=f"last_event_id={seqs[0] - 1}")
         got = await receive_updates(socket, 180)
         assert [m["event_id"] for m in got] == seqs
         assert await socket.nothing_more()
@@ -97,8 +97,8 @@ class TestReplaysOverSockets:
     async def test_a_burst_of_resumes_is_charged_as_it_arrives(self, open_socket, alice, bob):
         # 2,000 events bob may not see: on the old server each resume loaded them all, and the
         # bucket refilled while it did, so that 120 resumes sent at once were all served.
-        seqs = await database_sync_to_async(log_pet_updates)(2000, audience=[alice.pk])
-        socket, _ = await open_socket("pets", bob)
+        seqs = await database_sync_to_async(log_visit_updates)(2000, audience=[alice.pk])
+        socket, _ = await open_socket("visits", bob)
         for _ in range(120):
             await socket.send({"type": "resume", "last_event_id": seqs[0] - 1})
         answers = []
@@ -109,30 +109,30 @@ class TestReplaysOverSockets:
 
     async def test_one_replay_costs_tokens_by_its_range(self, open_socket, alice, settings):
         settings.REALTIME = {**settings.REALTIME, "MESSAGE_BURST": 10, "REPLAY_ROWS_PER_TOKEN": 100}
-        seqs = await database_sync_to_async(log_pet_updates)(2000, audience=[alice.pk])
+        seqs = await database_sync_to_async(log_visit_updates)(2000, audience=[alice.pk])
         # 2,000 events cost 20 tokens, more than a bucket of 10 holds: refused before it is read.
-        socket, _ = await open_socket("pets", alice, query=f"last_event_id={seqs[0] - 1}")
+        socket, _ = await open_socket("visits", alice, query=f"last_event_id={seqs[0] - 1}")
         assert (await socket.receive())["code"] == "rate_limited"
 
     async def test_a_users_sockets_share_one_replay_budget_so_reconnecting_buys_none(self, open_socket, alice, bob, settings):
         settings.REALTIME = {**settings.REALTIME, "MESSAGE_BURST": 10, "MESSAGES_PER_SECOND": 0.1, "REPLAY_ROWS_PER_TOKEN": 100}
-        seqs = await database_sync_to_async(log_pet_updates)(600, audience=[alice.pk])
+        seqs = await database_sync_to_async(log_visit_updates)(600, audience=[alice.pk])
         query = f"last_event_id={seqs[0] - 1}"  # 600 ids: 6 tokens of a budget of 10
-        first, _ = await open_socket("pets", bob, query=query)
+        first, _ = await open_socket("visits", bob, query=query)
         assert await first.nothing_more()  # replayed (nothing of it is his)
-        second, _ = await open_socket("pets", bob, query=query)
+        second, _ = await open_socket("visits", bob, query=query)
         assert (await second.receive())["code"] == "rate_limited"  # a new socket, the same budget
-        hers, _ = await open_socket("pets", alice, query=query)
+        hers, _ = await open_socket("visits", alice, query=query)
         assert len(await receive_updates(hers, 600)) == 600  # another user's budget is her own
 
     async def test_a_late_resume_never_sends_older_events_after_newer_ones(self, open_socket, alice):
-        await create_pet(owner=alice, name="a")
-        after = await database_sync_to_async(lambda: Event.objects.get(channel="pets").seq)()
-        await create_pet(owner=alice, name="missed")
-        socket, _ = await open_socket("pets", alice)
-        await create_pet(owner=alice, name="live")
+        await create_visit(owner=alice, pet_name="a")
+        after = await database_sync_to_async(lambda: Event.objects.get(channel="visits").seq)()
+        await create_visit(owner=alice, pet_name="missed")
+        socket, _ = await open_socket("visits", alice)
+        await create_visit(owner=alice, pet_name="live")
         live = await socket.receive_type("realtime_update")
-        assert live["data"]["name"] == "live"
+        assert live["data"]["pet_name"] == "live"
 
         await socket.send({"type": "resume", "last_event_id": after})
         answer = await socket.receive()
@@ -141,11 +141,11 @@ class TestReplaysOverSockets:
         assert answer == {"type": "resync_required", "last_event_id": live["event_id"]}
 
     async def test_a_late_resume_with_nothing_missed_is_not_a_resync(self, open_socket, alice, bob):
-        await create_pet(owner=alice, name="a")
-        after = await database_sync_to_async(lambda: Event.objects.get(channel="pets").seq)()
-        await create_pet(owner=bob, name="bob's, not hers")
-        socket, _ = await open_socket("pets", alice)
-        await create_pet(owner=alice, name="live")
+        await create_visit(owner=alice, pet_name="a")
+        after = await database_sync_to_async(lambda: Event.objects.get(channel="visits").seq)()
+        await create_visit(owner=bob, pet_name="bob's, not hers")
+        socket, _ = await open_socket("visits", alice)
+        await create_visit(owner=alice, pet_name="live")
         await socket.receive_type("realtime_update")
 
         await socket.send({"type": "resume", "last_event_id": after})
@@ -153,8 +153,8 @@ class TestReplaysOverSockets:
 
     async def test_messages_sent_during_a_replay_are_answered_after_it_in_order(self, open_socket, alice, settings):
         settings.REALTIME = {**settings.REALTIME, "REPLAY_PAGE": 10}
-        seqs = await database_sync_to_async(log_pet_updates)(300, audience=[alice.pk])
-        socket, _ = await open_socket("pets", alice)
+        seqs = await database_sync_to_async(log_visit_updates)(300, audience=[alice.pk])
+        socket, _ = await open_socket("visits", alice)
         await socket.send({"type": "resume", "last_event_id": seqs[0] - 1})
         await socket.send({"type": "ping"})
         await socket.send({"type": "resume", "last_event_id": seqs[0] - 1})  # all of it was sent already
