@@ -205,6 +205,7 @@ REALTIME = {
     "STATS_KEY_PREFIX": f"{REDIS_PREFIX}:realtime-stats:",
     "STATS_INTERVAL": env_float("REALTIME_STATS_INTERVAL", 2.0, minimum=0.1),
     "READY_TIMEOUT": env_float("REALTIME_READY_TIMEOUT", 2.0, minimum=0.1),
+    "FEED_HEARTBEAT": env_float("REALTIME_FEED_HEARTBEAT", 15.0, minimum=0.1),
 }
 
 

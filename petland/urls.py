@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/", include("petland.api.urls")),
     path("", include(realtime.urls)),  # /live/, /realtime/example/, /api/realtime/ticket/
     path("", include(realtime.operations_urls)),  # /healthz, /readyz, /metrics
+    path("", include(realtime.feed_urls)),  # /api/events/, /api/events/stream: the change feed
 ]

@@ -10,6 +10,7 @@ This module is the app's door: a project uses the names below and nothing deeper
     from realtime import publish_instances, notification_service
     from realtime import websocket_application                # the ASGI WebSocket stack
     path("", include(realtime.urls)); path("", include(realtime.operations_urls))
+    path("", include(realtime.feed_urls))                     # the change feed for integrations
     router.register("notifications", realtime.NotificationViewSet, basename="notification")
     LOGGING["filters"] = {"redact_tokens": {"()": "realtime.RedactTokensFilter"}}
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     urls: ModuleType
     operations_urls: ModuleType
+    feed_urls: ModuleType
 
 # name: (module, attribute; None for the module itself)
 _EXPORTS: dict[str, tuple[str, str | None]] = {
@@ -49,6 +51,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "websocket_application": ("realtime.sockets.routing", "websocket_application"),
     "urls": ("realtime.web.urls", None),  # /live/, /realtime/example/, /api/realtime/ticket/
     "operations_urls": ("realtime.web.operations_urls", None),  # /healthz, /readyz, /metrics
+    "feed_urls": ("realtime.feed.urls", None),  # /api/events/, /api/events/stream (the change feed)
     "NotificationSerializer": ("realtime.web.api", "NotificationSerializer"),
     "NotificationViewSet": ("realtime.web.api", "NotificationViewSet"),
     "TicketView": ("realtime.web.api", "TicketView"),

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],  # besides signed-in staff
     "STATS_REDIS_URL": None,  # where server processes report their connections (realtime_stats)
     "STATS_INTERVAL": 2.0,
+    "FEED_HEARTBEAT": 15.0,  # seconds without an event before a change-feed stream sends an empty line
     "STATS_KEY_PREFIX": "realtime-stats:",  # the Redis keys server processes report under
 }
 

@@ -98,3 +98,23 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"deployment {self.identity}"
+
+
+class IntegrationKey(models.Model):
+    """A credential for a back-office integration reading the change feed (``/api/events/``),
+    sent as ``Authorization: Api-Key <key>``. Only the SHA-256 of the key is stored: the key is
+    shown once, when it is made (``realtime.feed.keys``), and a copy of the table opens nothing."""
+
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'accounting mirror'")
+    channels = models.JSONField(default=list, help_text="The channels it may read")
+    prefix = models.CharField(max_length=12, editable=False, help_text="The key's first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the key, hex")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set to revoke: the key is refused from then on")
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
