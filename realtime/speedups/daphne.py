@@ -80,12 +80,14 @@ def _unsent(protocol: Any) -> int:
 def response_unsent_meter() -> Callable[[], int | None] | None:
     """For a streaming HTTP response's iterator, run by the task daphne started for its request:
     a function that says how many bytes of the response Twisted holds unsent beyond the kernel's
-    send buffer; None on another server. daphne's HTTP ``send`` never waits for the client, so a
+    send buffer; None on another server or with the speed-ups off. daphne's HTTP ``send`` never waits for the client, so a
     response that goes on writing to one that stopped reading grows that buffer without bound.
 
     Django hands a view no ``send``: daphne's is found in the locals of the task's outermost
     coroutine (the ASGI application's ``__call__``, or Django's ``process_request``). The
     function returns None once the connection is gone."""
+    if not speedups.enabled():
+        return None
     task = asyncio.current_task()
     frame = getattr(task.get_coro(), "cr_frame", None) if task is not None else None
     send = frame.f_locals.get("send") if frame is not None else None
@@ -103,7 +105,7 @@ def _response_unsent(request: Any) -> int | None:
     transport = getattr(channel, "transport", None)
     if transport is None or not transport.connected:
         return None
-    return int(len(transport.dataBuffer) - transport.offset + transport._tempDataLen)
+    return twisted.unsent_bytes(transport)
 
 
 def release_upgrade_request(send: Any) -> None:
