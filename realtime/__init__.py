@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from realtime.declaring.publishing import publish_instances
     from realtime.declaring.registry import Access, Notice, Publication
     from realtime.observability import RedactTokensFilter
+    from realtime.push.content import PushContent
     from realtime.sockets.routing import websocket_application
     from realtime.web.api import NotificationSerializer, NotificationViewSet, TicketView
 
@@ -48,6 +49,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "NotificationSerializer": ("realtime.web.api", "NotificationSerializer"),
     "NotificationViewSet": ("realtime.web.api", "NotificationViewSet"),
     "TicketView": ("realtime.web.api", "TicketView"),
+    # what a notification says as a Web Push (settings.REALTIME["WEBPUSH_CONTENT"] returns one)
+    "PushContent": ("realtime.push.content", "PushContent"),
     # for LOGGING's filters: keeps tokens and tickets out of every log line
     "RedactTokensFilter": ("realtime.observability", "RedactTokensFilter"),
 }

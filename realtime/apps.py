@@ -15,9 +15,11 @@ class RealtimeConfig(AppConfig):
         from realtime.speedups.daphne import skip_eager_debug_formatting
         from realtime.declaring.publishing import connect_signals
         from realtime.delivery.layer import ensure_deployment_identity
+        from realtime.push.receivers import forget_deactivated_user
 
         connect_signals()
         post_migrate.connect(ensure_deployment_identity, sender=self, dispatch_uid="realtime:deployment")
         skip_eager_debug_formatting()
         for signal in (post_save, post_delete):
             signal.connect(accounts.forget_changed_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:accounts")
+        post_save.connect(forget_deactivated_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:push")
