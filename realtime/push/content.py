@@ -88,6 +88,11 @@ def payload(notification: Notification, content: PushContent, *, short: bool = F
 
 
 def _cut(text: str, excess_bytes: int) -> str:
-    """``text`` shorter by at least ``excess_bytes`` once encoded, ending in an ellipsis."""
-    keep = max(0, len(text) - max(excess_bytes, 1) - 2)
-    return text[:keep] + "…" if keep else ""
+    """``text`` shorter by at least ``excess_bytes`` of UTF-8, cut at a character and ending
+    in an ellipsis ("" when nothing of it would be left)."""
+    raw = text.encode()
+    keep = len(raw) - max(excess_bytes, 1) - len(_ELLIPSIS)
+    return raw[:keep].decode("utf-8", "ignore") + "…" if keep > 0 else ""
+
+
+_ELLIPSIS = "…".encode()
