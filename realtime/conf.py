@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     ],
     "WEBPUSH_IDLE_SECONDS": 60,  # push only to users with no open socket for this long
     "WEBPUSH_MAX_SUBSCRIPTIONS": 10,  # per user
+    "WEBPUSH_CONCURRENCY": 8,  # pushes in flight at once in the worker
     "WEBPUSH_CONTENT": "realtime.push.content.default_content",  # dotted path: notification -> PushContent
 }
 

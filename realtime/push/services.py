@@ -65,9 +65,12 @@ def deliveries_enqueue(*, pairs: Iterable[tuple[int, int]], position: int) -> No
 
 
 def delivery_finish(*, delivery: PushDelivery, state: str, status: int | None = None) -> None:
+    """Settle a push (an update, not a save: its subscription may have gone meanwhile)."""
     delivery.state, delivery.finished_at = state, timezone.now()
     delivery.last_status = status if status is not None else delivery.last_status
-    delivery.save(update_fields=["state", "finished_at", "last_status"])
+    PushDelivery.objects.filter(pk=delivery.pk).update(
+        state=delivery.state, finished_at=delivery.finished_at, last_status=delivery.last_status
+    )
 
 
 def delivery_due_at(*, delivery: PushDelivery, due_at: datetime, status: int | None = None, attempted: bool = False) -> None:
@@ -75,4 +78,6 @@ def delivery_due_at(*, delivery: PushDelivery, due_at: datetime, status: int | N
     delivery.due_at = due_at
     delivery.attempts += int(attempted)
     delivery.last_status = status if status is not None else delivery.last_status
-    delivery.save(update_fields=["due_at", "attempts", "last_status"])
+    PushDelivery.objects.filter(pk=delivery.pk).update(
+        due_at=delivery.due_at, attempts=delivery.attempts, last_status=delivery.last_status
+    )

@@ -17,7 +17,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -47,8 +48,17 @@ def backoff_seconds(attempts: int) -> float:
 
 
 class PushWorker:
-    def __init__(self, sender: PushSender) -> None:
+    """``concurrency`` pushes are in flight at once (a push service answers in tens of
+    milliseconds); the database is written from the calling thread only, in order."""
+
+    def __init__(self, sender: PushSender, *, concurrency: int | None = None) -> None:
         self.sender = sender
+        self.concurrency = concurrency or setting("WEBPUSH_CONCURRENCY")
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="push-send")
+        self._flight: deque[tuple[PushDelivery, Future[tuple[PushResult, bool]]]] = deque()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
     def start(self) -> PushCursor:
         return services.cursor_start()
@@ -108,6 +118,8 @@ class PushWorker:
         idle = float(setting("WEBPUSH_IDLE_SECONDS"))
         for deliveries in by_notification.values():
             self._settle(deliveries, away, active, idle)
+        while self._flight:
+            self._record(*self._flight.popleft())
         metrics.PENDING.set(PushDelivery.objects.filter(state=State.PENDING).count())
         return len(due)
 
@@ -149,18 +161,31 @@ class PushWorker:
             urgency=content.urgency(what),
             topic=content.topic(what),
         )
+        short = dataclasses.replace(request, payload=content.payload(notification, what, short=True))
+        self._flight.append((delivery, self._pool.submit(self._send, request, short)))
+        # A bounded pipeline: the re-check of each notification stays close to its send.
+        if len(self._flight) >= 2 * self.concurrency:
+            self._record(*self._flight.popleft())
+
+    def _send(self, request: PushRequest, short: PushRequest) -> tuple[PushResult, bool]:
+        """In a pool thread: the push, and once more shortened after a 413."""
         result = self.sender.send(request)
         if result.status == 413:
-            self._log(delivery, "shortened", result)
+            return self.sender.send(short), True
+        return result, False
+
+    def _record(self, delivery: PushDelivery, sending: Future[tuple[PushResult, bool]]) -> None:
+        result, shortened = sending.result()
+        if shortened:
+            self._log(delivery, "shortened", PushResult(413))
             metrics.OUTCOMES.labels("shortened").inc()
-            result = self.sender.send(dataclasses.replace(request, payload=content.payload(notification, what, short=True)))
         status = result.status
         if status is not None and 200 <= status < 300:
             outcome = "sent"
             services.delivery_finish(delivery=delivery, state=State.SENT, status=status)
         elif status in (404, 410):
             outcome = "gone"
-            services.subscription_gone(subscription_id=subscription.pk)
+            services.subscription_gone(subscription_id=delivery.subscription_id)
         elif status is None or status == 429 or status >= 500:
             outcome = self._retry(delivery, result)
         else:

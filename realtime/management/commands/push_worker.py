@@ -46,4 +46,5 @@ class Command(BaseCommand):
             worker.run_forever(interval=options["interval"] or setting("POLL_INTERVAL"), stop=stop)
             logger.info("push worker stopped")
         finally:
+            worker.close()
             sender.close()

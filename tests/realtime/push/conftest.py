@@ -50,6 +50,7 @@ def worker(push_settings) -> Iterator[PushWorker]:
     push_worker = PushWorker(sender)
     push_worker.start()
     yield push_worker
+    push_worker.close()
     sender.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import closing
 from datetime import timedelta
 
 import orjson
@@ -213,9 +214,9 @@ def test_a_restarted_worker_resumes_where_it_stopped_and_sends_nothing_twice(
     worker.run_until_idle()
     notify(alice, "while it was stopped")
 
-    restarted = PushWorker(WebPushSender(keys.vapid(), SUBJECT))
-    restarted.run_until_idle()
-    restarted.run_until_idle()
+    with closing(PushWorker(WebPushSender(keys.vapid(), SUBJECT))) as restarted:
+        restarted.run_until_idle()
+        restarted.run_until_idle()
     assert [browser.decrypt(r)["body"] for r in push_service.to(browser.path)] == ["before the restart", "while it was stopped"]
 
 
@@ -225,8 +226,8 @@ def test_a_worker_stopped_between_reading_and_sending_sends_once_after_its_resta
     subscribe(alice_api, browser)
     notify(alice)
     worker.follow()  # then the process dies
-    restarted = PushWorker(WebPushSender(keys.vapid(), SUBJECT))
-    restarted.run_until_idle()
+    with closing(PushWorker(WebPushSender(keys.vapid(), SUBJECT))) as restarted:
+        restarted.run_until_idle()
     worker.run_until_idle()
     assert len(push_service.to(browser.path)) == 1
 
@@ -269,7 +270,7 @@ def test_every_outcome_is_counted_in_metrics_and_logged_without_the_endpoints_se
 def test_notifications_made_before_the_first_start_are_not_pushed(push_settings, push_service, browser, alice, alice_api):
     subscribe(alice_api, browser)
     notify(alice, "from before push existed")
-    sender = WebPushSender(keys.vapid(), SUBJECT)
-    PushWorker(sender).run_until_idle()
+    with closing(PushWorker(WebPushSender(keys.vapid(), SUBJECT))) as first:
+        first.run_until_idle()
     assert push_service.to(browser.path) == []
     assert Notification.objects.count() == 1
