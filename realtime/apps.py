@@ -11,6 +11,7 @@ class RealtimeConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from realtime import checks  # noqa: F401 - checks registers the system checks
+        from realtime.push import checks as push_checks  # noqa: F401 - and the Web Push settings' ones
         from realtime.sockets import accounts
         from realtime.speedups.daphne import skip_eager_debug_formatting
         from realtime.declaring.publishing import connect_signals

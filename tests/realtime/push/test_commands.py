@@ -17,6 +17,7 @@ from realtime import notification_service
 from realtime.log.selectors import last_seq
 from realtime.models import PushCursor
 from realtime.push import keys
+from realtime.push.checks import webpush_settings
 from tests.realtime.push.conftest import SUBJECT, subscribe
 from tests.realtime.push.fake_push_service import unb64url, wait_until
 from tests.support.servers import ROOT, child_env
@@ -109,3 +110,16 @@ def test_realtime_stats_shows_how_far_the_worker_is_behind_the_log(worker, alice
     out = io.StringIO()
     call_command("realtime_stats", stdout=out)
     assert f"push worker: at event {last_seq()} (behind by 0), 0 push(es) waiting" in out.getvalue()
+
+
+def test_the_system_checks_refuse_a_key_pair_that_does_not_belong_together_or_a_bad_contact(settings):
+    (private, _), (_, other_public) = keys.generate_pair(), keys.generate_pair()
+    settings.REALTIME = {
+        **settings.REALTIME,
+        "WEBPUSH_VAPID_PRIVATE_KEY": private,
+        "WEBPUSH_VAPID_PUBLIC_KEY": other_public,
+        "WEBPUSH_SUBJECT": "admin",
+    }
+    assert {problem.id for problem in webpush_settings()} == {"realtime.E010", "realtime.E011"}
+    settings.REALTIME = {**settings.REALTIME, "WEBPUSH_VAPID_PRIVATE_KEY": "", "WEBPUSH_VAPID_PUBLIC_KEY": ""}
+    assert webpush_settings() == []  # push off: nothing to check
