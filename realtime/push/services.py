@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -62,6 +62,13 @@ def deliveries_enqueue(*, pairs: Iterable[tuple[int, int]], position: int) -> No
         [PushDelivery(notification_id=n, subscription_id=s, due_at=now) for n, s in pairs], ignore_conflicts=True
     )
     PushCursor.objects.filter(name=CURSOR).update(position=position, updated_at=now)
+
+
+def deliveries_prune(*, older_than_days: int) -> int:
+    """Delete settled pushes older than the log's retention (the cursor is past them)."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = PushDelivery.objects.exclude(state=PushDelivery.State.PENDING).filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def delivery_finish(*, delivery: PushDelivery, state: str, status: int | None = None) -> None:

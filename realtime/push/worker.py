@@ -39,6 +39,7 @@ logger = logging.getLogger("realtime.push")
 BATCH = 200  # events read, or pushes taken, at a time
 RETRY_WINDOW = timedelta(hours=1)  # how long a push is retried
 MAX_BACKOFF_SECONDS = 600.0
+PRUNE_SECONDS = 3600.0  # how often settled pushes older than the log's retention are deleted
 State = PushDelivery.State
 
 
@@ -227,8 +228,12 @@ class PushWorker:
 
     def run_forever(self, *, interval: float, stop: threading.Event) -> None:
         self.start()
+        pruned_at = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() - pruned_at > PRUNE_SECONDS:
+                    services.deliveries_prune(older_than_days=setting("EVENT_RETENTION_DAYS"))
+                    pruned_at = time.monotonic()
                 busy = self.follow() + self.send_due()
             except Exception:
                 logger.exception("push worker failed a round; trying again")

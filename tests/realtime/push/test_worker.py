@@ -17,7 +17,7 @@ from realtime import notification_service
 from realtime.delivery import online, stats
 from realtime.log import services as log_services
 from realtime.models import Notification, PushDelivery, PushSubscription
-from realtime.push import keys
+from realtime.push import keys, services
 from realtime.push.content import MAX_PAYLOAD_BYTES, SHORT_BODY
 from realtime.push.sender import WebPushSender
 from realtime.push.worker import PushWorker
@@ -274,3 +274,17 @@ def test_notifications_made_before_the_first_start_are_not_pushed(push_settings,
         first.run_until_idle()
     assert push_service.to(browser.path) == []
     assert Notification.objects.count() == 1
+
+
+def test_settled_pushes_older_than_the_logs_retention_are_deleted_and_waiting_ones_kept(
+    worker, push_service, browser, alice, alice_api
+):
+    subscribe(alice_api, browser)
+    notify(alice, "old and sent")
+    worker.run_until_idle()
+    push_service.answer(browser.path, 503)
+    notify(alice, "old and waiting")
+    worker.run_until_idle()
+    PushDelivery.objects.update(created_at=timezone.now() - timedelta(days=8))
+    assert services.deliveries_prune(older_than_days=7) == 1
+    assert list(PushDelivery.objects.values_list("state", flat=True)) == [PushDelivery.State.PENDING]
