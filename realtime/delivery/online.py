@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
+from typing import cast
 
 import redis
 
@@ -137,9 +138,9 @@ def away_since(user_ids: Iterable[int]) -> dict[int, float | None]:
     try:
         online: set[int] = set()
         for key in client.scan_iter(match=_key("process", "*"), count=100):
-            flags = client.smismember(key, ids)
+            flags = cast(list[int], client.smismember(key, ids))  # the sync client: a list, not an Awaitable
             online.update(user for user, member in zip(ids, flags, strict=True) if member)
-        seen = client.mget([_key("seen", user) for user in ids])
+        seen = cast(list[bytes | None], client.mget([_key("seen", user) for user in ids]))
     finally:
         client.close()
     return {user: None if user in online else float(at) if at is not None else 0.0 for user, at in zip(ids, seen, strict=True)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.request import Request
@@ -19,12 +20,15 @@ from realtime.push import endpoints, keys, selectors, services
 class PushKeyView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=inline_serializer("PushKey", {"public_key": serializers.CharField()}))
+    @extend_schema(
+        responses={
+            200: inline_serializer("PushKey", {"public_key": serializers.CharField()}),
+            404: inline_serializer("PushOff", {"detail": serializers.CharField()}),
+        }
+    )
     def get(self, request: Request) -> Response:
         if not keys.is_configured():
-            return Response(
-                {"detail": "Web Push is off on this server (no VAPID keys)."}, status=status.HTTP_503_SERVICE_UNAVAILABLE
-            )
+            return Response({"detail": "Web Push is off on this server (no VAPID keys)."}, status=status.HTTP_404_NOT_FOUND)
         return Response({"public_key": keys.public_key()})
 
 
@@ -65,6 +69,7 @@ class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mi
     serializer_class = PushSubscriptionSerializer
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = None  # at most WEBPUSH_MAX_SUBSCRIPTIONS
+    filter_backends: list[type] = []  # nothing to search or order among so few
 
     def get_queryset(self) -> Any:
         return selectors.subscriptions_of(self.request.user.pk)
@@ -77,7 +82,7 @@ class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mi
             subscription, _ = services.subscription_save(
                 user_id=request.user.pk, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
             )
-        except services.ValidationError as error:
+        except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 

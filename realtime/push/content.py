@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import orjson
 from django.utils.module_loading import import_string
@@ -45,7 +46,7 @@ def default_content(notification: Notification) -> PushContent:
 
 @functools.cache
 def _mapping(path: str) -> Callable[[Notification], PushContent]:
-    return import_string(path)
+    return cast(Callable[[Notification], PushContent], import_string(path))
 
 
 def content_for(notification: Notification) -> PushContent:

@@ -52,7 +52,7 @@ def is_configured() -> bool:
 
 
 def public_key() -> str:
-    return setting("WEBPUSH_VAPID_PUBLIC_KEY")
+    return str(setting("WEBPUSH_VAPID_PUBLIC_KEY"))
 
 
 def vapid() -> Vapid02:

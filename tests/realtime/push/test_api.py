@@ -25,7 +25,7 @@ def test_the_key_endpoint_gives_the_servers_public_key(push_settings, vapid_pair
 def test_without_keys_push_is_off_and_the_key_endpoint_says_so(settings, alice_api):
     settings.REALTIME = {**settings.REALTIME, "WEBPUSH_VAPID_PRIVATE_KEY": "", "WEBPUSH_VAPID_PUBLIC_KEY": ""}
     response = alice_api.get("/api/push/key/")
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "off" in response.json()["detail"]
 
 
