@@ -163,6 +163,10 @@ class PushWorker:
             topic=content.topic(what),
         )
         short = dataclasses.replace(request, payload=content.payload(notification, what, short=True))
+        # One push at a time per subscription, in order: a newer chat message with the same
+        # Topic must reach the push service after the older one it replaces.
+        while any(waiting.subscription_id == delivery.subscription_id for waiting, _ in self._flight):
+            self._record(*self._flight.popleft())
         self._flight.append((delivery, self._pool.submit(self._send, request, short)))
         # A bounded pipeline: the re-check of each notification stays close to its send.
         if len(self._flight) >= 2 * self.concurrency:

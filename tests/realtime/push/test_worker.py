@@ -82,7 +82,7 @@ def test_chat_messages_of_one_conversation_share_a_topic_so_the_newer_replaces_t
         )
     notification_service.sync.send_notification(alice.pk, "chat_message", {"reservation_id": 8, "text": "Other"})
     worker.run_until_idle()
-    first, second, other = push_service.to(browser.path)
+    first, second, other = push_service.to(browser.path)  # in order: the newer replaces the older
     assert first.headers["topic"] == second.headers["topic"] != other.headers["topic"]
     assert first.headers["urgency"] == "high"
     assert browser.decrypt(second)["body"] == "He is!"
