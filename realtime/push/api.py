@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -32,7 +32,7 @@ class PushKeyView(APIView):
         return Response({"public_key": keys.public_key()})
 
 
-class _Keys(serializers.Serializer):
+class _Keys(serializers.Serializer[dict[str, str]]):
     p256dh = serializers.CharField(max_length=100)
     auth = serializers.CharField(max_length=40)
 
@@ -49,7 +49,7 @@ def _checked(value: str, problem: str | None) -> str:
     return value
 
 
-class PushSubscriptionSerializer(serializers.ModelSerializer):
+class PushSubscriptionSerializer(serializers.ModelSerializer[PushSubscription]):
     """In: ``{"endpoint", "keys": {"p256dh", "auth"}}`` (``expirationTime`` is ignored);
     out: ``{"id", "endpoint", "created_at"}``."""
 
@@ -65,14 +65,16 @@ class PushSubscriptionSerializer(serializers.ModelSerializer):
         return _checked(value, endpoints.endpoint_problem(value))
 
 
-class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class PushSubscriptionViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet[PushSubscription]
+):
     serializer_class = PushSubscriptionSerializer
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = None  # at most WEBPUSH_MAX_SUBSCRIPTIONS
     filter_backends: list[type] = []  # nothing to search or order among so few
 
     def get_queryset(self) -> Any:
-        return selectors.subscriptions_of(self.request.user.pk)
+        return selectors.subscriptions_of(_signed_in(self.request))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -80,11 +82,16 @@ class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mi
         data = serializer.validated_data
         try:
             subscription, _ = services.subscription_save(
-                user_id=request.user.pk, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
+                user_id=_signed_in(request), endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
             )
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: PushSubscription) -> None:
-        services.subscription_delete(user_id=self.request.user.pk, subscription_id=instance.pk)
+        services.subscription_delete(user_id=_signed_in(self.request), subscription_id=instance.pk)
+
+
+def _signed_in(request: Request) -> int:
+    """The id of the request's user, signed in: every view here requires ``IsAuthenticated``."""
+    return cast(int, request.user.pk)

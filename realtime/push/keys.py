@@ -12,7 +12,7 @@ import logging
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.exceptions import ImproperlyConfigured
-from py_vapid import Vapid02
+from py_vapid import Vapid02  # type: ignore[import-untyped]  # ships no types
 
 from realtime.conf import setting
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import urllib3
-from py_vapid import Vapid02
-from pywebpush import WebPusher
+from py_vapid import Vapid02  # type: ignore[import-untyped]  # ships no types
+from pywebpush import WebPusher  # type: ignore[import-untyped]  # ships no types
 
 TTL_SECONDS = 86_400  # a push service keeps an undelivered push this long
 VAPID_SECONDS = 12 * 3600  # a token's lifetime (at most 24 h, RFC 8292); renewed an hour before

@@ -77,7 +77,8 @@ class PushWorker:
             .order_by("seq")
             .values_list("seq", "record_id")[:BATCH]
         )
-        upto = events[-1][0] if len(events) == BATCH else newest
+        last_read = events[-1][0] if events else None  # never None: seq > position was asked for
+        upto = last_read if len(events) == BATCH and last_read is not None else newest
         pairs = self._pairs([int(record_id) for _, record_id in events])
         if upto != position or pairs:
             services.deliveries_enqueue(pairs=pairs, position=upto)

@@ -10,7 +10,7 @@ from websockets.sync.client import connect
 
 from realtime import notification_service
 from realtime.delivery import online
-from tests.realtime.conftest import token_for
+from tests.support.sockets import token_for
 from tests.realtime.push.conftest import subscribe
 from tests.realtime.push.fake_push_service import wait_until
 from tests.support.servers import Daphne
