@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from realtime.declaring.publishing import publish_instances as publish_instances
     from realtime.declaring.registry import Access as Access, Notice as Notice, Publication as Publication
     from realtime.observability import RedactTokensFilter as RedactTokensFilter
+    from realtime.push.content import PushContent as PushContent
     from realtime.sockets.routing import websocket_application as websocket_application
     from realtime.web.api import (
         NotificationSerializer as NotificationSerializer,
@@ -55,6 +56,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "NotificationSerializer": ("realtime.web.api", "NotificationSerializer"),
     "NotificationViewSet": ("realtime.web.api", "NotificationViewSet"),
     "TicketView": ("realtime.web.api", "TicketView"),
+    # what a notification says as a Web Push (settings.REALTIME["WEBPUSH_CONTENT"] returns one)
+    "PushContent": ("realtime.push.content", "PushContent"),
     # for LOGGING's filters: keeps tokens and tickets out of every log line
     "RedactTokensFilter": ("realtime.observability", "RedactTokensFilter"),
 }

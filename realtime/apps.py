@@ -14,6 +14,8 @@ class RealtimeConfig(AppConfig):
         from realtime import speedups
         from realtime.declaring.publishing import connect_signals
         from realtime.delivery.layer import ensure_deployment_identity
+        from realtime.push import checks as push_checks  # noqa: F401 - and the Web Push settings' ones
+        from realtime.push.receivers import forget_deactivated_user
         from realtime.sockets import accounts
 
         connect_signals()
@@ -25,3 +27,4 @@ class RealtimeConfig(AppConfig):
             autobahn.skip_eager_debug_formatting()
         for signal in (post_save, post_delete):
             signal.connect(accounts.forget_changed_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:accounts")
+        post_save.connect(forget_deactivated_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:push")

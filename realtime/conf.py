@@ -36,6 +36,21 @@ DEFAULTS: dict[str, Any] = {
     "STATS_INTERVAL": 2.0,
     "FEED_HEARTBEAT": 15.0,  # seconds without an event before a change-feed stream sends an empty line
     "STATS_KEY_PREFIX": "realtime-stats:",  # the Redis keys server processes report under
+    "ONLINE_KEY_PREFIX": "realtime-online:",  # the Redis keys of who has an open socket (realtime.delivery.online)
+    # Web Push (realtime.push): off while the keys are unset
+    "WEBPUSH_VAPID_PRIVATE_KEY": "",  # base64url, no padding: the raw 32-byte P-256 scalar
+    "WEBPUSH_VAPID_PUBLIC_KEY": "",  # base64url, no padding: the 65-byte uncompressed point
+    "WEBPUSH_SUBJECT": "",  # the contact a push service may write to: mailto:… or https://…
+    "WEBPUSH_ALLOWED_ENDPOINTS": [  # URL prefixes a subscription's endpoint must start with
+        "https://fcm.googleapis.com/",  # Chrome, Android, Opera, Samsung Internet
+        "https://updates.push.services.mozilla.com/",  # Firefox
+        "https://*.notify.windows.com/",  # Edge (WNS)
+        "https://web.push.apple.com/",  # Safari
+    ],
+    "WEBPUSH_IDLE_SECONDS": 60,  # push only to users with no open socket for this long
+    "WEBPUSH_MAX_SUBSCRIPTIONS": 10,  # per user
+    "WEBPUSH_CONCURRENCY": 8,  # pushes in flight at once in the worker
+    "WEBPUSH_CONTENT": "realtime.push.content.default_content",  # dotted path: notification -> PushContent
 }
 
 

@@ -24,7 +24,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 
 from realtime import observability
 from realtime.log import event_log, selectors
-from realtime.delivery import layer, revalidation, shutdown, stats
+from realtime.delivery import layer, online, revalidation, shutdown, stats
 from realtime.delivery.index import ChannelIndex, Handover, Subscriber
 from realtime.delivery.limits import SocketLimits
 from realtime.conf import setting
@@ -75,6 +75,7 @@ class Hub:
             self.loop.create_task(self._poll_forever(), name="realtime-hub-poll"),
             self.loop.create_task(revalidation.revalidate_forever(self), name="realtime-hub-revalidate"),
             self.loop.create_task(stats.report_forever(self), name="realtime-hub-stats"),
+            self.loop.create_task(online.report_forever(), name="realtime-hub-online"),
             self.loop.create_task(self._publish_forever(), name="realtime-hub-publish"),
         ]
 
@@ -137,6 +138,7 @@ class Hub:
     def add(self, sub: Subscriber) -> None:
         self.channels[sub.channel].add(sub)
         self.limits.opened(sub.user_id, sub.remote)
+        online.opened(sub.user_id)
 
     def discard(self, sub: Subscriber) -> None:
         index = self.channels.get(sub.channel)
@@ -144,6 +146,7 @@ class Hub:
             return
         index.discard(sub)
         self.limits.closed(sub.user_id, sub.remote)
+        online.closed(sub.user_id)
 
     def shut_down(self) -> int:
         """Close every socket with 1001 (going away); returns how many there were."""

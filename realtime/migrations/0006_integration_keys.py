@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("realtime", "0004_notification_acknowledged_at"),
+        ("realtime", "0005_push"),
     ]
 
     operations = [

@@ -123,3 +123,32 @@ export declare class RealtimeChannel {
   /** Send a JSON message; false when the socket is not open. */
   send(message: { type: string; [key: string]: unknown }): boolean;
 }
+
+// --- Web Push (docs/client.md) --------------------------------------------------------------
+export interface PushOptions {
+  /** A JWT access token (or a function giving one); without, the session cookie signs in. */
+  token?: string | (() => string | Promise<string>);
+  /** Default "/realtime/sw.js" (served with Service-Worker-Allowed: /). */
+  serviceWorkerUrl?: string;
+  /** Default "/": the pages the service worker controls. */
+  scope?: string;
+  /** Where /api/push/ is; default "" (this origin). */
+  apiBase?: string;
+}
+export declare const PUSH_DEFAULTS: Readonly<Required<Omit<PushOptions, "token">>>;
+/** Thrown when the browser has no Web Push, permission was refused, or the API said no (its message says why). */
+export declare class PushUnavailable extends Error {}
+/** Ask permission, register sw.js, subscribe with the server's key, register with the API. */
+export declare function enablePush(options?: PushOptions): Promise<{ id: number; endpoint: string }>;
+/** Unregister this browser's subscription from the API and the push service; false if there was none. */
+export declare function disablePush(options?: PushOptions): Promise<boolean>;
+export interface PushMessage {
+  type: "push_received" | "push_click";
+  notification_id: number | null;
+  notification_type: string | null;
+  url: string;
+  title?: string;
+  body?: string;
+}
+/** Listen to what the service worker posts; returns a function that stops listening. */
+export declare function onPushMessage(callback: (message: PushMessage) => void): () => void;

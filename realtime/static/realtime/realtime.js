@@ -392,3 +392,95 @@ function call(callback, ...args) {
     console.error("realtime.js: callback failed", error);
   }
 }
+
+// --- Web Push ------------------------------------------------------------------------------
+// enablePush() asks for permission, registers the service worker (sw.js), subscribes with the
+// server's VAPID key and registers the subscription with the API; disablePush() undoes it.
+// Pushes come while no socket of the user is open (docs/client.md, "Web Push").
+
+export const PUSH_DEFAULTS = Object.freeze({ serviceWorkerUrl: "/realtime/sw.js", scope: "/", apiBase: "" });
+
+export class PushUnavailable extends Error {}
+
+/** Subscribe this browser to pushes for the signed-in user; resolves to {id, endpoint}. */
+export async function enablePush(options = {}) {
+  const { serviceWorkerUrl, scope, apiBase, token } = { ...PUSH_DEFAULTS, ...options };
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    throw new PushUnavailable("this browser has no Web Push");
+  }
+  if ((await Notification.requestPermission()) !== "granted") throw new PushUnavailable("notifications were not allowed");
+  const { public_key: publicKey } = await pushApi(apiBase, "GET", "/api/push/key/", token);
+  const registration = await navigator.serviceWorker.register(serviceWorkerUrl, { scope, type: "classic" });
+  await navigator.serviceWorker.ready;
+  const applicationServerKey = base64UrlToBytes(publicKey);
+  let subscription = await registration.pushManager.getSubscription();
+  if (subscription && !sameBytes(subscription.options.applicationServerKey, applicationServerKey)) {
+    await subscription.unsubscribe(); // made with another key: the server could not push to it
+    subscription = null;
+  }
+  subscription ||= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
+  const saved = await pushApi(apiBase, "POST", "/api/push/subscriptions/", token, subscription.toJSON());
+  return { id: saved.id, endpoint: saved.endpoint };
+}
+
+/** Stop pushes to this browser: the subscription leaves the API and the push service. */
+export async function disablePush(options = {}) {
+  const { scope, apiBase, token } = { ...PUSH_DEFAULTS, ...options };
+  const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration(scope) : undefined;
+  const subscription = registration ? await registration.pushManager.getSubscription() : null;
+  if (!subscription) return false;
+  const mine = await pushApi(apiBase, "GET", "/api/push/subscriptions/", token);
+  for (const saved of mine.filter((item) => item.endpoint === subscription.endpoint)) {
+    await pushApi(apiBase, "DELETE", `/api/push/subscriptions/${saved.id}/`, token);
+  }
+  await subscription.unsubscribe();
+  return true;
+}
+
+/** Call back with what the service worker posts: {type: "push_received" | "push_click", ...}. */
+export function onPushMessage(callback) {
+  if (!("serviceWorker" in navigator)) return noop;
+  const listener = (event) => {
+    const message = event.data;
+    if (message && (message.type === "push_received" || message.type === "push_click")) call(callback, message);
+  };
+  navigator.serviceWorker.addEventListener("message", listener);
+  return () => navigator.serviceWorker.removeEventListener("message", listener);
+}
+
+async function pushApi(apiBase, method, path, token, body) {
+  const headers = { Accept: "application/json" };
+  const value = typeof token === "function" ? await token() : token;
+  if (value) headers.Authorization = `Bearer ${value}`;
+  else if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken"); // the session signs in
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${apiBase}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: value ? "omit" : "same-origin",
+  });
+  if (response.status === 204) return null;
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const why = answer.detail || Object.entries(answer).map(([field, errors]) => `${field}: ${errors}`).join("; ");
+    throw new PushUnavailable(why || `${method} ${path} answered ${response.status}`);
+  }
+  return answer;
+}
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+function base64UrlToBytes(text) {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+}
+
+function sameBytes(buffer, bytes) {
+  if (!buffer) return false;
+  const view = new Uint8Array(buffer);
+  return view.length === bytes.length && view.every((byte, index) => byte === bytes[index]);
+}
