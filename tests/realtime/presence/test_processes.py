@@ -121,3 +121,14 @@ def test_metrics_and_realtime_stats_show_each_process_topics_and_members(presenc
         )
         assert out.returncode == 0, out.stderr
         assert "presence: 1 topic(s), 2 member(s)" in out.stdout
+
+
+def test_a_server_that_stops_cleanly_lets_its_members_go_after_the_linger_not_the_expiry(alice, staff):
+    # Entries live 10 minutes unless refreshed: a leave within a minute came from the clean stop.
+    env = {"REALTIME_PRESENCE_KEY_PREFIX": f"stop-{uuid.uuid4().hex[:8]}:", "REALTIME_PRESENCE_TTL": "600"}
+    reservation = ReservationFactory(pet=PetFactory(owner=alice))
+    with Daphne(**env) as stopping, Daphne(**env) as staying:
+        with joined(staying, staff, reservation.pk) as (sam, _), joined(stopping, alice, reservation.pk):
+            next_of(sam, "presence_diff")
+            stopping.stop()  # SIGTERM, as a deploy does
+            assert next_of(sam, "presence_diff", timeout=60)["leaves"] == [str(alice.pk)]
