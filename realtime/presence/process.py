@@ -41,10 +41,10 @@ class Presence:
         self.watched_by: dict[PresenceSocket, set[TopicKey]] = {}
         self._writes: list[Change] = []
         self._write_wanted = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
-    def start(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
+    def start(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
         self._tasks = [
             loop.create_task(self._write_forever(), name="realtime-presence-write"),
             loop.create_task(self._listen_forever(), name="realtime-presence-listen"),
@@ -279,7 +279,10 @@ class Presence:
     async def _listen_forever(self) -> None:
         async for batch in self.store.changes():
             if batch is None:
-                await self._refresh()  # (re)subscribed: read what may have been missed
+                try:
+                    await self._refresh()  # (re)subscribed: read what may have been missed
+                except Exception:
+                    logger.warning("realtime presence could not read its topics again", exc_info=True)
                 continue
             touched: dict[TopicKey, Topic] = {}
             for change in batch:
