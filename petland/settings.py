@@ -224,6 +224,11 @@ REALTIME = {
     "WEBPUSH_SUBJECT": env_str("WEBPUSH_SUBJECT"),
     "WEBPUSH_IDLE_SECONDS": env_int("WEBPUSH_IDLE_SECONDS", 60, minimum=0),
     "WEBPUSH_CONTENT": "petland.push.push_content",
+    "PRESENCE_REDIS_URL": REDIS_URL or None,
+    "PRESENCE_KEY_PREFIX": env_str("REALTIME_PRESENCE_KEY_PREFIX", f"{REDIS_PREFIX}:presence:"),
+    "PRESENCE_TTL": env_float("REALTIME_PRESENCE_TTL", 25.0, minimum=1.0),
+    "PRESENCE_REFRESH": env_float("REALTIME_PRESENCE_REFRESH", 10.0, minimum=0.1),
+    "PRESENCE_LINGER": env_float("REALTIME_PRESENCE_LINGER", 5.0, minimum=0.0),
 }
 if env_is_set("WEBPUSH_ALLOWED_ENDPOINTS"):  # else realtime's default: the major browsers' push services
     REALTIME["WEBPUSH_ALLOWED_ENDPOINTS"] = env_list("WEBPUSH_ALLOWED_ENDPOINTS", [])

@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBPUSH_MAX_SUBSCRIPTIONS": 10,  # per user
     "WEBPUSH_CONCURRENCY": 8,  # pushes in flight at once in the worker
     "WEBPUSH_CONTENT": "realtime.push.content.default_content",  # dotted path: notification -> PushContent
+    "PRESENCE_REDIS_URL": None,  # where presence is shared between server processes (None: one process)
+    "PRESENCE_KEY_PREFIX": "realtime-presence:",  # its Redis keys and pub/sub channel
+    "PRESENCE_TTL": 25.0,  # seconds a process's presence entries live unless refreshed
+    "PRESENCE_REFRESH": 10.0,  # seconds between a process's refreshes of its entries
+    "PRESENCE_LINGER": 5.0,  # seconds a closed socket still counts (a reload shows no leave)
 }
 
 
