@@ -47,20 +47,20 @@ def sqlite_version(app_configs: Any = None, databases: Any = None, **kwargs: Any
 
 @checks.register()
 def publications_emit_their_ids(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every publication's serializer must emit ``<entity>_id``: subscriptions, the live admin and
-    clients find a record's events by it."""
+    """Every publication's serializer must emit ``<entity>_id`` (and its ``record_key``):
+    subscriptions, the live admin and clients find a record's events by it."""
     from realtime.declaring.registry import registry
 
     errors = []
     for publication in registry().publications:
-        key = publication.id_key
         try:
             fields = publication.serializer().fields
         except Exception as error:  # a serializer that cannot even be built: say so, as loudly
             fields, problem = {}, f" (building it failed: {error!r})"
         else:
             problem = ""
-        if key not in fields:
+        missing = [key for key in dict.fromkeys((publication.id_key, publication.record_id_key)) if key not in fields]
+        for key in missing:
             errors.append(
                 checks.Error(
                     f"The serializer of the {publication.channel!r} publication, {publication.serializer.__name__}, "
