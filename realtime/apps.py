@@ -14,9 +14,12 @@ class RealtimeConfig(AppConfig):
         from realtime.sockets import accounts
         from realtime.speedups.daphne import skip_eager_debug_formatting
         from realtime.declaring.publishing import connect_signals
+        from realtime.declaring.registry import registry
         from realtime.delivery.layer import ensure_deployment_identity
+        from realtime.sockets.protocol import register_relays
 
         connect_signals()
+        register_relays(registry().publications)
         post_migrate.connect(ensure_deployment_identity, sender=self, dispatch_uid="realtime:deployment")
         skip_eager_debug_formatting()
         for signal in (post_save, post_delete):
