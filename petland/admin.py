@@ -13,7 +13,9 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import models as db_models
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, URLResolver, path
 
 from petland import activity, models, services
 
@@ -97,6 +99,17 @@ class ReservationAdmin(RecordAdmin):
     search_fields = ["pet__name", "user__username", "user__email"]
     autocomplete_fields = ["user", "pet", "service"]
     date_hierarchy = "checkin_date"
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        # The conversations of every reservation, live (petland/static/petland/conversations.js).
+        conversations = path(
+            "conversations/", self.admin_site.admin_view(self.conversations_view), name="petland_reservation_conversations"
+        )
+        return [conversations, *super().get_urls()]
+
+    def conversations_view(self, request: HttpRequest) -> HttpResponse:
+        context = {**self.admin_site.each_context(request), "title": "Conversations", "opts": self.model._meta}
+        return TemplateResponse(request, "admin/petland/conversations.html", context)
 
 
 @admin.register(models.Payment)

@@ -394,3 +394,6 @@ function call(callback, ...args) {
     console.error("realtime.js: callback failed", error);
   }
 }
+
+// --- chat ------------------------------------------------------------------------------
+export { RealtimeChat } from "./chat.js";
