@@ -5,8 +5,8 @@
  * page's to show, with textContent).
  *
  *   const chat = new RealtimeChat(channel, {
- *     recordId: 12, recordKey: "reservation_id",
- *     messagesUrl: "/api/reservations/12/messages/", readUrl: "/api/reservations/12/messages/read/",
+ *     recordId: 12, recordKey: "order_id",
+ *     messagesUrl: "/api/orders/12/messages/", readUrl: "/api/orders/12/messages/read/",
  *     headers: () => ({ Authorization: `Bearer ${token}` }),
  *     onEvent: (action, data) => ..., onTyping: (typers) => ..., onRead: (data) => ...,
  *   });
@@ -21,7 +21,7 @@ export class RealtimeChat {
    * @param {import("./realtime.js").RealtimeChannel} channel  a channel of the conversations' events
    * @param {object} options
    * @param {string|number} options.recordId  the conversation
-   * @param {string} options.recordKey  the data and typing field naming it ("reservation_id")
+   * @param {string} options.recordKey  the data and typing field naming it ("order_id")
    * @param {string} options.messagesUrl  GET a page (?before=, ?limit=); POST {body}
    * @param {string} [options.readUrl]  POST {up_to}
    * @param {string} [options.authorKey="author_id"]  the event data's author field
