@@ -189,3 +189,21 @@ class InvoiceCounterAdmin(ReadOnlyAdmin):
     """Read-only: the counters move only when the server numbers an invoice."""
 
     list_display = ["year", "last"]
+
+
+@admin.register(models.Message)
+class MessageAdmin(ReadOnlyAdmin):
+    """Read-only: staff write in a conversation from its reservation's page (the chat services)."""
+
+    list_display = ["created_at", "reservation", "author", "body", "deleted"]
+    list_filter = ["deleted"]
+    search_fields = ["body", "author__username", "reservation__pet__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["reservation__pet", "author"]
+
+
+@admin.register(models.ChatReadMarker)
+class ChatReadMarkerAdmin(ReadOnlyAdmin):
+    """Read-only: a marker moves when its user reads the conversation."""
+
+    list_display = ["reservation", "user", "up_to"]

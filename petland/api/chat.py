@@ -78,10 +78,10 @@ def _number(request: Request, name: str, *, default: int | None, low: int = 1, h
     return min(int(raw), high) if high is not None else int(raw)
 
 
-class ConversationMixin:
+class ConversationView(APIView):
+    """A view of one conversation: its reservation found among those the caller takes part in."""
+
     permission_classes = [IsAuthenticated]
-    request: Request
-    kwargs: dict[str, Any]
 
     def reservation(self) -> Reservation:
         found = selectors.conversation_of(self.kwargs["reservation_id"], self.request.user)
@@ -99,7 +99,7 @@ class ConversationMixin:
         return message
 
 
-class MessagesView(ConversationMixin, APIView):
+class MessagesView(ConversationView):
     throttle_classes = [WriteThrottle, ChatMessageThrottle]
 
     @extend_schema(
@@ -130,7 +130,7 @@ class MessagesView(ConversationMixin, APIView):
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
-class MessageView(ConversationMixin, APIView):
+class MessageView(ConversationView):
     @extend_schema(request=MessageInput, responses=MessageSerializer, summary="Edit a message (its author, for 15 minutes)")
     def patch(self, request: Request, reservation_id: int, message_id: int) -> Response:
         message = self.message(self.reservation())
@@ -145,7 +145,7 @@ class MessageView(ConversationMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReadView(ConversationMixin, APIView):
+class ReadView(ConversationView):
     @extend_schema(request=ReadInput, responses=ReadOutput, summary="Move the caller's read marker forward")
     def post(self, request: Request, reservation_id: int) -> Response:
         reservation = self.reservation()
