@@ -36,6 +36,8 @@ from bench.targets import ROOT, TARGETS, BenchError, Options, Target, default_pe
 from bench.writer import write_changes
 
 DEFAULT_TARGETS = "project,fastapi,naive-redis,naive-pubsub"
+# Variants of this checkout that differ only in their servers' environment: 'project@nospeedups'.
+ENV_VARIANTS = {"nospeedups": {"REALTIME_SPEEDUPS": "0"}}  # every speed-up off: public APIs only
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -91,7 +93,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="NAME=DIR",
         help="another checkout to measure side by side: target 'project@NAME' (or "
-        "'project-uvicorn@NAME') runs the project from DIR (repeatable)",
+        "'project-uvicorn@NAME') runs the project from DIR (repeatable); 'project@nospeedups' needs "
+        "none: this checkout with REALTIME_SPEEDUPS=0",
     )
     p.add_argument("--peers-dir", type=Path, default=default_peers_dir(), help="the peers (../shared/peers)")
     p.add_argument(
@@ -155,7 +158,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         t
         for t in args.target_list
         if target_class_name(t) not in TARGETS
-        or ("@" in t and (t.split("@", 1)[1] not in args.variants or not TARGETS[target_class_name(t)].supports_customers))
+        or (
+            "@" in t
+            and (
+                t.split("@", 1)[1] not in {**ENV_VARIANTS, **args.variants}
+                or not TARGETS[target_class_name(t)].supports_customers
+            )
+        )
         or (":" in t.split("@")[0] and not t.split("@")[0].split(":", 1)[1].isdigit())
     ]
     if unknown:
@@ -241,6 +250,7 @@ def summary_line(r: RunResult) -> str:
 
 # --- one target ----------------------------------------------------------------------------------
 def run_target(cls: type[Target], args: argparse.Namespace, workdir: Path, name: str) -> RunResult:
+    variant = name.split("@", 1)[1] if "@" in name else ""
     options = Options(
         sockets=args.sockets,
         changes=0 if args.idle else args.changes,
@@ -248,9 +258,9 @@ def run_target(cls: type[Target], args: argparse.Namespace, workdir: Path, name:
         marker=f"bx{uuid.uuid4().hex[:6]}n",
         redis_url=args.redis_url,
         database_url=args.database_url,
-        server_env=args.server_env_dict,
+        server_env={**args.server_env_dict, **ENV_VARIANTS.get(variant, {})},
         workers=int(name.split("@")[0].split(":", 1)[1]) if ":" in name.split("@")[0] else args.workers,
-        project_dir=args.variants[name.split("@", 1)[1]] if "@" in name else args.project_dir.resolve(),
+        project_dir=args.variants[variant] if variant in args.variants else args.project_dir.resolve(),
     )
     result = RunResult(
         target=name,

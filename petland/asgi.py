@@ -5,18 +5,21 @@ import logging
 import os
 from urllib.parse import urlsplit
 
-import django
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "petland.settings")
-django.setup(set_prefix=False)  # as get_asgi_application(), before importing consumers (models)
+django_asgi_app = get_asgi_application()  # Django's handler; first, before importing consumers (models)
 
 from django.conf import settings  # noqa: E402
 
-from petland.handlers import ASGIHandler, skip_daphne_form_parsing  # noqa: E402
+from petland import speedups  # noqa: E402
 
-# Django's handler, with a request's sync work in two thread hops (petland/handlers.py).
-django_asgi_app = ASGIHandler()
-skip_daphne_form_parsing()  # Django parses request bodies; daphne need not parse them first
+if speedups.enabled():
+    from petland.speedups import daphne, django_handler
+
+    # Django's handler, with a request's sync work in two thread hops (petland/speedups/django_handler.py).
+    django_asgi_app = django_handler.ASGIHandler()
+    daphne.skip_form_parsing()  # Django parses request bodies; daphne need not parse them first
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 

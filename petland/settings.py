@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 load_env_file(env_str("DJANGO_ENV_FILE", str(BASE_DIR / ".env")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+
+# The one switch for every speed-up that rests on another library's private internals: the
+# project's (petland/speedups/) and, through REALTIME["SPEEDUPS"], realtime's (realtime/speedups/).
+# Off (REALTIME_SPEEDUPS=0), everything runs on public APIs only, slower (docs/performance.md).
+SPEEDUPS = env_bool("REALTIME_SPEEDUPS", True)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -107,8 +113,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's SQLite backend plus a pool of open connections (petland/db/sqlite3).
-    DATABASES["default"]["ENGINE"] = "petland.db.sqlite3"
+    if SPEEDUPS:
+        # Django's SQLite backend plus a pool of open connections (petland/speedups/sqlite3).
+        DATABASES["default"]["ENGINE"] = "petland.speedups.sqlite3"
     # WAL and IMMEDIATE transactions let the web server, the publisher and a shell write
     # to one SQLite file without "database is locked" errors.
     DATABASES["default"]["OPTIONS"] = {
@@ -116,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    if DATABASE_POOL:
+    if DATABASE_POOL and SPEEDUPS:
         # Idle connections kept per process; SQLite opens any number.
         DATABASES["default"]["OPTIONS"]["pool"] = {"max_size": DATABASE_POOL_MAX_SIZE}
     DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_SQLITE_NAME", str(BASE_DIR / "test-db.sqlite3"))}
@@ -162,7 +169,7 @@ if REDIS_URL:
     # process holds a single subscription and fans out to its own sockets (docs/architecture.md).
     # core: channels_redis's list-based layer, whose per-channel capacity drops messages when
     # full; the hubs fill such holes from the event log.
-    CHANNEL_LAYERS = {
+    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": {
                 "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -180,6 +187,7 @@ else:
 # --- Real-time ------------------------------------------------------------------------------
 REALTIME = {
     "PUBLICATIONS": "petland.publications.PUBLICATIONS",
+    "SPEEDUPS": SPEEDUPS,
     "ALLOWED_ORIGINS": env_list("REALTIME_ALLOWED_ORIGINS", []),
     "EVENT_RETENTION_DAYS": env_int("REALTIME_EVENT_RETENTION_DAYS", 7, minimum=1),
     "POLL_INTERVAL": env_float("REALTIME_POLL_INTERVAL", 1.0, minimum=0.05),
@@ -209,7 +217,8 @@ def _per_minute(count: int) -> str | None:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "petland.api.authentication.JWTAuthentication",
+        # simplejwt's (petland/api/authentication.py); with the speed-ups reading the user in one prebuilt query
+        f"{'petland.speedups.simplejwt' if SPEEDUPS else 'petland.api.authentication'}.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

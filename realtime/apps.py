@@ -11,16 +11,20 @@ class RealtimeConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from realtime import checks  # noqa: F401 - checks registers the system checks
-        from realtime.sockets import accounts
-        from realtime.speedups.daphne import skip_eager_debug_formatting
+        from realtime import speedups
         from realtime.declaring.publishing import connect_signals
         from realtime.declaring.registry import registry
         from realtime.delivery.layer import ensure_deployment_identity
         from realtime.sockets.protocol import register_relays
+        from realtime.sockets import accounts
 
         connect_signals()
         register_relays(registry().publications)
         post_migrate.connect(ensure_deployment_identity, sender=self, dispatch_uid="realtime:deployment")
-        skip_eager_debug_formatting()
+        if speedups.enabled():
+            # The one speed-up installed once per process; the others are consulted where used.
+            from realtime.speedups import autobahn
+
+            autobahn.skip_eager_debug_formatting()
         for signal in (post_save, post_delete):
             signal.connect(accounts.forget_changed_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="realtime:accounts")

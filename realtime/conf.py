@@ -11,6 +11,7 @@ from django.dispatch import receiver
 
 DEFAULTS: dict[str, Any] = {
     "PUBLICATIONS": None,  # dotted path to the project's list of Publication
+    "SPEEDUPS": True,  # the speed-ups that rest on other libraries' internals (realtime/speedups/); False: public APIs only
     "ALLOWED_ORIGINS": [],  # extra browser origins besides ALLOWED_HOSTS
     "EVENT_RETENTION_DAYS": 7,
     "POLL_INTERVAL": 1.0,  # seconds between a server process's checks of the log for missed events

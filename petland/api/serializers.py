@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from typing import Any, cast
+
+from django.db.models import QuerySet
 
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from petland import models, selectors, services
-from realtime.speedups import orm as rows
+from petland import models, selectors, services, speedups
+from petland.speedups import drf, rows
 
 
 class RecordField(serializers.PrimaryKeyRelatedField):
@@ -18,13 +19,14 @@ class RecordField(serializers.PrimaryKeyRelatedField):
     not exist", word for word as an id that never existed, and the browsable API's forms offer
     only the visible ones. The field's ``queryset`` names the model (and may narrow it further).
 
-    Where the user sees every row of the model (staff; everyone for services), the record is read
-    with ``rows.get``: one prebuilt SELECT instead of a new ORM query (180 → 25 µs, on every write
-    that names one). A filtered queryset is read through the ORM, as DRF does. Without a request
-    (the server's own use of a serializer) the queryset is taken as given."""
+    Where the user sees every row of the model (staff; everyone for services), the record is read,
+    with the speed-ups, by ``rows.get``: one prebuilt SELECT instead of a new ORM query (180 → 25
+    µs, on every write that names one). Otherwise, and for a filtered queryset, it is read
+    through the ORM, as DRF does. Without a request (the server's own use of a serializer) the
+    queryset is taken as given."""
 
-    def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = cast("QuerySet[Any]", super().get_queryset())  # a RecordField's queryset names its model
         request = self.context.get("request")
         if request is None:
             return queryset
@@ -33,7 +35,7 @@ class RecordField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data: Any) -> Any:
         queryset = self.get_queryset()
-        if self.pk_field is not None or queryset.query.has_filters() or queryset.query.is_empty():
+        if not speedups.enabled() or self.pk_field is not None or queryset.query.has_filters() or queryset.query.is_empty():
             return super().to_internal_value(data)
         try:
             if isinstance(data, bool):
@@ -47,21 +49,15 @@ class RecordField(serializers.PrimaryKeyRelatedField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, with its fields built from the model once per class, and related
-    records read as ``RecordField``s.
-
-    DRF builds them again for every serializer instance (model introspection, field kwargs,
-    field instances: ≈ 0.3 ms for a pet, most of a POST's validation), although they depend on
-    the class alone. Here each instance gets a deep copy of the class's fields, which is how DRF
-    already gives each instance its declared fields."""
+    """DRF's ModelSerializer, with related records read as ``RecordField``s, and with the
+    speed-ups its fields built from the model once per class (``petland.speedups.drf``)."""
 
     serializer_related_field = RecordField
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        cls = type(self)
-        if "_built_fields" not in cls.__dict__:
-            cls._built_fields = super().get_fields()
-        return copy.deepcopy(cls._built_fields)
+        if not speedups.enabled():
+            return super().get_fields()
+        return drf.cached_fields(self, super().get_fields)
 
 
 class UserSerializer(ModelSerializer):

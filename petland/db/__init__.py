@@ -1,1 +1,1 @@
-"""Database backends of the project's own (see ``petland/db/sqlite3``)."""
+"""The project's model fields (``petland.db.fields``); its database backend is ``petland.speedups.sqlite3``."""

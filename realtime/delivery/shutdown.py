@@ -29,13 +29,19 @@ def close_sockets_on_shutdown(hub: Hub) -> None:
 def _close_all(reactor: Any, hub: Hub) -> Any:
     from twisted.internet import defer, task
 
+    from realtime import speedups
+    from realtime.speedups import twisted
+
     if not hub.shut_down():
         return None
     deadline = time.monotonic() + FLUSH_SECONDS
 
     def flushed() -> bool:
-        """Every connection of the reactor has sent what it holds (or the time is up)."""
-        writers = [w for w in reactor.getWriters() if getattr(w, "dataBuffer", None) or getattr(w, "_tempDataLen", 0)]
+        """Every connection of the reactor has sent what it holds (or the time is up). Without
+        the speed-ups, a connection counts as holding bytes while it is registered for writing."""
+        writers = reactor.getWriters()
+        if speedups.enabled():
+            writers = [writer for writer in writers if twisted.holds_unsent(writer)]
         return not writers or time.monotonic() > deadline
 
     @defer.inlineCallbacks

@@ -30,9 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asgiref.sync import SyncToAsync
-
-from realtime import observability
+from realtime import observability, speedups
 from realtime.delivery.hub import Hub
 from realtime.delivery.layer import deployment_identity, layer_publisher, uses_shared_layer
 from realtime.log.event_log import Delivery
@@ -60,7 +58,11 @@ def publish(deliveries: Sequence[Delivery]) -> None:
 
 
 def in_a_thread_of_its_own() -> bool:
-    """Whether this sync code runs under a ``ThreadSensitiveContext`` (Django's ASGI handlers
-    give each request one, with a thread of its own), rather than in the thread that all other
-    thread-sensitive sync code shares."""
-    return SyncToAsync.thread_sensitive_context.get(None) is not None
+    """Whether this sync code runs in a request's thread of its own (asgiref's, an internal:
+    ``realtime.speedups.asgiref``). Without the speed-ups it is never known, so no writer waits
+    for its hub: the HTTP response may then leave before the frames it caused."""
+    if not speedups.enabled():
+        return False
+    from realtime.speedups import asgiref
+
+    return asgiref.in_a_thread_of_its_own()

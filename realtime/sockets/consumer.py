@@ -17,14 +17,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.consumer import get_handler_name
-from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import observability
+from realtime import observability, speedups
 from realtime.conf import setting
 from realtime.declaring.registry import Access, registry
 from realtime.delivery.hub import Hub
@@ -38,6 +36,7 @@ from realtime.sockets.client_messages import is_number
 from realtime.presence import handlers as presence_handlers
 from realtime.sockets.protocol import ClientProtocol
 from realtime.sockets.sending import Sending
+from realtime.speedups import channels as consumer_loop
 from realtime.speedups import daphne as fastpath
 
 
@@ -58,10 +57,10 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     _unsent: Callable[[], int] | None = None  # bytes daphne holds for this socket beyond the kernel
     _queue: deque[Delivery] | None = None  # events waiting for the sender task
     _queued_bytes = 0  # of the queue and the held-back buffer
-    _sender: asyncio.Task | None = None
-    _catching_up: asyncio.Task | None = None  # a replay or the stored notifications being sent
+    _sender: asyncio.Task[None] | None = None
+    _catching_up: asyncio.Task[None] | None = None  # a replay or the stored notifications being sent
     _deferred: deque[tuple[str | None, bytes | None]] | None = None  # messages that arrived meanwhile
-    _tasks: set[asyncio.Task] | None = None  # other background work that must not be garbage-collected
+    _tasks: set[asyncio.Future[Any]] | None = None  # other background work that must not be garbage-collected
     _backlog_ids: frozenset[str] = frozenset()  # stored notifications sent at connect
     relayed_at: dict[str, float] | None = None  # when each record's relay message last went (its rate)
     relay_name: str | None = None  # the user's name in relayed messages, read at the first one
@@ -69,37 +68,31 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     _finished = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Channels' consumer loop without its per-socket machinery: with no channel-layer
-        channel there is one source of messages, so they are awaited directly (no task and
-        ``asyncio.wait`` per message, ~2 KB less per idle socket). However the loop ends (a
-        close, an error, daphne killing a consumer that outlived its client), the socket leaves
-        the hub and its counts at once."""
-        self.scope, self.base_send, self.channel_layer = scope, send, None
+        """Channels' consumer loop (or, with the speed-ups, ``realtime.speedups.channels.run``,
+        without its per-socket task). However the loop ends (a close, an error, daphne killing a
+        consumer that outlived its client), the socket leaves the hub and its counts at once."""
         try:
-            while True:
-                await self.dispatch(await receive())
-                # A queue that already holds messages hands them over without yielding: let the
-                # other sockets (and handshakes) run between two messages of a flooding client.
-                await asyncio.sleep(0)
-        except StopConsumer:
-            pass
+            if speedups.enabled():
+                await consumer_loop.run(self, scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             self._finish()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        # No ``aclose_old_connections()`` hop into the sync thread per message, as Channels'
-        # dispatch makes: this consumer reaches the ORM only through ``database_sync_to_async``,
-        # which closes stale connections itself.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        # With the speed-ups, no ``aclose_old_connections()`` hop into the sync thread per
+        # message: this consumer reaches the ORM only through ``database_sync_to_async``, which
+        # closes stale connections itself.
+        if speedups.enabled():
+            await consumer_loop.dispatch(self, message)
+        else:
+            await super().dispatch(message)
 
     async def connect(self) -> None:
         self.channel = self.scope["url_route"]["kwargs"]["channel"]
-        self.record_filter: set[str] | None = None
+        self.record_filter = None
         self.floor = 0  # events up to this seq were already sent or are covered by a replay
-        self._buffer: list[Delivery] | None = []  # live events held back until ready/replayed
+        self._buffer = []  # live events held back until ready/replayed
         self.sent = 0
         self.opened = time.monotonic()
         client = self.scope.get("client") or ("?", 0)
@@ -107,8 +100,8 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         self.publication = registry().for_channel(self.channel)
         user = self.scope.get("user")
         authenticated = bool(user is not None and user.is_authenticated and user.is_active)
-        self.user_id = user.pk if authenticated else None
-        self.is_staff = bool(authenticated and user.is_staff)
+        self.user_id = user.pk if authenticated and user is not None else None
+        self.is_staff = bool(authenticated and user is not None and user.is_staff)
 
         if self.publication is None:
             return await self._refuse(close_codes.NOT_FOUND, "not_found", f"Unknown channel {self.channel!r}.")
@@ -190,7 +183,7 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         if not is_active:
             self._background(self._end(close_codes.UNAUTHENTICATED, "unauthenticated", "This account was disabled."))
         elif is_staff != self.is_staff:
-            if not is_staff and self.publication.access is Access.STAFF:
+            if not is_staff and self.publication is not None and self.publication.access is Access.STAFF:
                 self._background(self._end(close_codes.FORBIDDEN, "forbidden", "Staff rights were removed."))
             elif self.hub is not None:
                 self.hub.discard(self)
@@ -218,9 +211,9 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         self._leave_hub()
         closer = fastpath.direct_closer(self.base_send)
         if closer is None or not closer(close_codes.GOING_AWAY):
-            self._background(self.base_send({"type": "websocket.close", "code": close_codes.GOING_AWAY}))
+            self._background(self.base_send({"type": "websocket.close", "code": self._sendable(close_codes.GOING_AWAY)}))
 
-    def _background(self, work: Coroutine[Any, Any, Any] | asyncio.Future) -> None:
+    def _background(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
         if self._tasks is None:
             self._tasks = set()
@@ -235,7 +228,12 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
             closer = fastpath.direct_closer(self.base_send)
             if closer is not None and closer(code):
                 return
-        await super().close(code, reason)
+        await super().close(self._sendable(code) if type(code) is int else code, reason)
+
+    @staticmethod
+    def _sendable(code: int) -> int:
+        """The code itself, or without the speed-ups its stand-in (``close_codes.sendable``)."""
+        return code if speedups.enabled() else close_codes.sendable(code)
 
     async def _refuse(self, code: int, error: str, message: str) -> None:
         """Accept, say why, and close with a code the client can see (a refused handshake

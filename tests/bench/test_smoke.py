@@ -67,3 +67,9 @@ def test_idle_sockets_report_memory_and_setup_rate(tmp_path: Path) -> None:
     [r] = results
     assert r["error"] is None and r["connected"] == 50, r
     assert r["rss_after_kib"] > 0 and r["kib_per_socket"] is not None and r["connect_per_s"] > 0
+
+
+def test_the_project_with_its_speedups_off_is_a_target_of_the_same_run(tmp_path: Path) -> None:
+    _, results = run_bench(tmp_path, "--sockets", "10", "--changes", "3", "--targets", "project,project@nospeedups")
+    assert [r["target"] for r in results] == ["project", "project@nospeedups"]
+    assert_all_delivered(results)

@@ -101,7 +101,7 @@ def test_allowed_hosts_is_a_comma_separated_list():
 def test_the_default_database_is_a_sqlite_file_in_the_project_folder():
     settings = settings_with(DJANGO_DEBUG="1")
 
-    assert settings["ENGINE"] == "petland.db.sqlite3"  # Django's, with a pool of connections
+    assert settings["ENGINE"] == "petland.speedups.sqlite3"  # Django's, with a pool of connections
     assert Path(settings["DB_NAME"]).parent == PROJECT
     assert settings["DB_OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in settings["DB_OPTIONS"]["init_command"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -22,7 +22,13 @@ from websockets.sync.client import ClientConnection, connect
 from realtime.management.commands.notify import find_user
 from realtime.declaring.registry import registry
 
-FINAL_CLOSE_CODES = {4401: "unauthenticated", 4403: "forbidden", 4404: "unknown channel", 1008: "policy violation"}
+FINAL_CLOSE_CODES = {
+    4401: "unauthenticated",
+    4403: "forbidden",
+    4404: "unknown channel",
+    1008: "policy violation",
+    4429: "policy violation",  # 1008 as a server without the speed-ups sends it
+}
 MAX_ATTEMPTS = 5
 
 
@@ -101,16 +107,17 @@ class Command(BaseCommand):
         try:
             text = ws.recv()
         except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else None
-            if code in FINAL_CLOSE_CODES:
-                raise Refused(f"Refused ({code} {FINAL_CLOSE_CODES[code]}): {self.refusal or closed.rcvd.reason}") from None
+            received = closed.rcvd
+            if received is not None and received.code in FINAL_CLOSE_CODES:
+                code = received.code
+                raise Refused(f"Refused ({code} {FINAL_CLOSE_CODES[code]}): {self.refusal or received.reason}") from None
             raise
         try:
             message = json.loads(text)
         except (TypeError, ValueError):
             self._status(f"ignored a frame that is not JSON: {text!r:.80}")
             return str(text), None
-        return text, message if isinstance(message, dict) else None
+        return cast(str, text), message if isinstance(message, dict) else None  # the server sends text frames only
 
     def _handle(self, text: str, message: dict[str, Any], channel: str) -> bool:
         """Print one message (``text`` as received, with --json); True when it was an event."""

@@ -27,7 +27,8 @@ export const State = Object.freeze({
 });
 
 /** Close codes after which reconnecting cannot help: the server said no. */
-export const FINAL_CLOSE_CODES = Object.freeze(new Set([4401, 4403, 4404, 1008]));
+// 4429 is 1008 as a server without the speed-ups sends it (docs/protocol.md, "Close codes").
+export const FINAL_CLOSE_CODES = Object.freeze(new Set([4401, 4403, 4404, 1008, 4429]));
 
 export const DEFAULTS = Object.freeze({
   maxAttempts: 5, // reconnect attempts after a disconnect before the state becomes "failed"

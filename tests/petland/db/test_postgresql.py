@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from tests.petland.db.test_sqlite3 import in_a_new_thread
+from tests.petland.speedups.test_sqlite3 import in_a_new_thread
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
