@@ -270,6 +270,7 @@ REST_FRAMEWORK = {
         "write": _per_minute(env_int("API_WRITES_PER_MINUTE", 600, minimum=0)),
         "login_username": _per_minute(env_int("API_LOGIN_FAILURES_PER_USERNAME", 10, minimum=0)),
         "login_address": _per_minute(env_int("API_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=0)),
+        "chat_message": "10/10s",  # new messages per user and conversation (issue 16)
     },
     # A client address is the connection's (daphne's, with --proxy-headers the proxy's
     # X-Forwarded-For); never an X-Forwarded-For the client wrote itself.

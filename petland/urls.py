@@ -9,6 +9,7 @@ from petland import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("chat/", views.chat, name="chat"),
     # Browsers ask for /favicon.ico whatever the page says; point them at the SVG one.
     path("favicon.ico", RedirectView.as_view(url=static("petland/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),

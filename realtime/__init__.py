@@ -6,8 +6,8 @@ clients allowed to see them. The project declares what publishes where in one ta
 This module is the app's door: a project uses the names below and nothing deeper
 (docs/realtime.md)::
 
-    from realtime import Access, Notice, Publication          # the publications table
-    from realtime import publish_instances, notification_service
+    from realtime import Access, Notice, Publication, Relay   # the publications table
+    from realtime import publish_change, publish_event, publish_instances, notification_service
     from realtime import websocket_application                # the ASGI WebSocket stack
     path("", include(realtime.urls)); path("", include(realtime.operations_urls))
     path("", include(realtime.feed_urls))                     # the change feed for integrations
@@ -27,8 +27,12 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from realtime.declaring.notifications import notification_service as notification_service
-    from realtime.declaring.publishing import publish_instances as publish_instances
-    from realtime.declaring.registry import Access as Access, Notice as Notice, Publication as Publication
+    from realtime.declaring.publishing import (
+        publish_change as publish_change,
+        publish_event as publish_event,
+        publish_instances as publish_instances,
+    )
+    from realtime.declaring.registry import Access as Access, Notice as Notice, Publication as Publication, Relay as Relay
     from realtime.observability import RedactTokensFilter as RedactTokensFilter
     from realtime.push.content import PushContent as PushContent
     from realtime.sockets.routing import websocket_application as websocket_application
@@ -47,6 +51,9 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "Access": ("realtime.declaring.registry", "Access"),
     "Notice": ("realtime.declaring.registry", "Notice"),
     "Publication": ("realtime.declaring.registry", "Publication"),
+    "Relay": ("realtime.declaring.registry", "Relay"),
+    "publish_change": ("realtime.declaring.publishing", "publish_change"),
+    "publish_event": ("realtime.declaring.publishing", "publish_event"),
     "publish_instances": ("realtime.declaring.publishing", "publish_instances"),
     "notification_service": ("realtime.declaring.notifications", "notification_service"),
     "websocket_application": ("realtime.sockets.routing", "websocket_application"),

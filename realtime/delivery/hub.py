@@ -31,6 +31,7 @@ from realtime.conf import setting
 from realtime.log.event_log import Delivery
 from realtime.observability import delivery_log
 from realtime.presence.process import Presence
+from realtime.sockets import relay
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,8 @@ class Hub:
                 delay = 0.2
                 while True:
                     message = await channel_layer.receive(name)
-                    if message.get("type") != layer.LAYER_MESSAGE_TYPE:
+                    kind = message.get("type")
+                    if kind != layer.LAYER_MESSAGE_TYPE and kind != relay.LAYER_MESSAGE_TYPE:
                         continue
                     if message.get("deployment") != identity:
                         # Another deployment on this Redis server: pub/sub ignores the database
@@ -201,6 +203,9 @@ class Hub:
                                 "layer: give each deployment its own REALTIME_REDIS_PREFIX",
                                 message.get("deployment"),
                             )
+                        continue
+                    if kind == relay.LAYER_MESSAGE_TYPE:
+                        relay.fan_out(self, message)
                         continue
                     # Events at or below the position (this process's own writes, which it
                     # fanned out already) are dropped before their frames are built.

@@ -18,6 +18,11 @@ def visible_record_ids(channel: str, *, user_id: int | None, is_staff: bool, rec
     publication = registry().for_channel(channel)
     if publication is None or user_id is None or (publication.access is Access.STAFF and not is_staff):
         return set()
+    if publication.record_key is not None and publication.relay is not None:
+        # Records keyed by another model's id (a conversation, by the record it is about): who takes
+        # part in one is the relay's ``participants``.
+        taking_part = {record_id: publication.relay.participants(record_id) for record_id in record_ids}
+        return {r for r, ids in taking_part.items() if ids is not None and (is_staff or user_id in set(ids))}
     pk_field = publication.model._meta.pk
     wanted: dict[str, object] = {}
     for record_id in record_ids:

@@ -62,6 +62,8 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     _deferred: deque[tuple[str | None, bytes | None]] | None = None  # messages that arrived meanwhile
     _tasks: set[asyncio.Future[Any]] | None = None  # other background work that must not be garbage-collected
     _backlog_ids: frozenset[str] = frozenset()  # stored notifications sent at connect
+    relayed_at: dict[str, float] | None = None  # when each record's relay message last went (its rate)
+    relay_name: str | None = None  # the user's name in relayed messages, read at the first one
     _registered = False  # accepted and added to the hub once
     _finished = False
 

@@ -131,6 +131,12 @@ class Command(BaseCommand):
             self.stdout.write(text if self.as_json else _line(message))
             self.stdout.flush()
             return True
+        publication = registry().for_channel(channel)
+        if publication is not None and publication.relay is not None and kind == publication.relay.message_type:
+            fields = " ".join(f"{key}={value!r}" for key, value in message.items() if key != "type")
+            self.stdout.write(text if self.as_json else f"{kind} {fields}")  # relayed, not an event: no number
+            self.stdout.flush()
+            return False
         if kind == "connection_established":
             self.connected = True
             if self.last_event_id is None:

@@ -152,3 +152,59 @@ export interface PushMessage {
 }
 /** Listen to what the service worker posts; returns a function that stops listening. */
 export declare function onPushMessage(callback: (message: PushMessage) => void): () => void;
+
+// --- chat (chat.js, re-exported by realtime.js) ------------------------------------------
+/** A relayed typing message (protocol.md, "Typing"): the record field is the project's. */
+export interface TypingMessage {
+  type: string;
+  user_id: string;
+  name: string;
+  [recordKey: string]: unknown;
+}
+
+export interface HistoryPage<M = Record<string, unknown>> {
+  /** Oldest first. */
+  results: M[];
+  /** The older page's URL, or null at the start of the conversation. */
+  next: string | null;
+}
+
+export interface RealtimeChatOptions {
+  recordId: number | string;
+  /** The data and typing field naming the conversation, e.g. "reservation_id". */
+  recordKey: string;
+  /** GET a page (?before=, ?limit=); POST {body}. */
+  messagesUrl: string;
+  /** POST {up_to}. */
+  readUrl?: string;
+  /** The event data's author field (default "author_id"). */
+  authorKey?: string;
+  /** The relayed client message's type (default "typing"). */
+  typingType?: string;
+  /** Extra request headers (Authorization, X-CSRFToken). */
+  headers?: () => Record<string, string> | Promise<Record<string, string>>;
+  /** Each event of this conversation but read markers: created, updated, deleted. */
+  onEvent?: (action: string, data: Record<string, unknown>) => void;
+  /** Who is typing now (user id → name); shown 6 s unless renewed, cleared by their message. */
+  onTyping?: (typers: Map<string, string>) => void;
+  /** A read marker that moved. */
+  onRead?: (data: Record<string, unknown>) => void;
+}
+
+/** Rejected requests carry the HTTP status and the server's JSON errors. */
+export interface ChatRequestError extends Error {
+  status: number;
+  data: unknown;
+}
+
+export declare class RealtimeChat {
+  constructor(channel: RealtimeChannel, options: RealtimeChatOptions);
+  readonly typers: Map<string, { name: string }>;
+  /** Feed every message of the channel here (from its onMessage). */
+  handle(message: ServerMessage | TypingMessage): void;
+  history<M = Record<string, unknown>>(page?: { before?: number; limit?: number; url?: string }): Promise<HistoryPage<M>>;
+  send<M = Record<string, unknown>>(body: string): Promise<M>;
+  /** Call on every keystroke: sent at most every 3 seconds; false when not sent. */
+  typing(): boolean;
+  markRead(upTo: number): Promise<{ [key: string]: unknown; up_to: number }>;
+}

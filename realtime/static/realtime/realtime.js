@@ -72,7 +72,7 @@ export class RealtimeChannel {
     this.attempts = 0; // failed attempts since the connection was last open
     this.userId = null;
     this._subscribed = null; // ids of a subscribe, re-sent after each reconnect
-    this._notified = new Set(); // notification_ids already handed to onNotification
+    this._notified = new Set(); // "<notification_id>@<timestamp>" already handed to onNotification
     this._unacked = new Set(); // ... and not yet acknowledged to the server
     this._socket = null;
     this._timers = { reconnect: null, ping: null, pong: null, connect: null, ack: null };
@@ -251,8 +251,11 @@ export class RealtimeChannel {
 
   _notify(message) {
     const id = message.notification_id;
-    if (!this._notified.has(id)) {
-      this._notified.add(id);
+    // A notification updated in place (a conversation's newest message) comes again under its id
+    // with a newer timestamp: that one is handed over too.
+    const version = `${id}@${message.timestamp}`;
+    if (!this._notified.has(version)) {
+      this._notified.add(version);
       if (this._notified.size > 1000) this._notified.delete(this._notified.values().next().value);
       call(this.options.onNotification, message);
       call(this.options.onMessage, message);
@@ -484,3 +487,6 @@ function sameBytes(buffer, bytes) {
   const view = new Uint8Array(buffer);
   return view.length === bytes.length && view.every((byte, index) => byte === bytes[index]);
 }
+
+// --- chat ------------------------------------------------------------------------------
+export { RealtimeChat } from "./chat.js";
