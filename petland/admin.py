@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, path
 
 from petland import activity, models, services
 
@@ -110,7 +110,7 @@ class ReservationAdmin(RecordAdmin[models.Reservation]):
     autocomplete_fields = ["user", "pet", "service"]
     date_hierarchy = "checkin_date"
 
-    def get_urls(self) -> list[URLPattern | URLResolver]:
+    def get_urls(self) -> list[URLPattern]:
         # The conversations of every reservation, live (petland/static/petland/conversations.js).
         conversations = path(
             "conversations/", self.admin_site.admin_view(self.conversations_view), name="petland_reservation_conversations"

@@ -30,6 +30,9 @@ class _Listener:
     def push(self, deliveries: list[Delivery]) -> None:
         self.waiter.woken.set()
 
+    def relay(self, text: str, frame: bytes, record_id: str) -> None:
+        pass  # ephemeral client messages (typing) are for sockets: the feed carries the log only
+
     async def revalidate(self, *, is_active: bool, is_staff: bool) -> None:
         self.waiter.end()  # the account was disabled or lost its staff rights: answer no more
 

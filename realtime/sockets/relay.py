@@ -61,7 +61,9 @@ async def relay_message(socket: ChannelConsumer, message: dict[str, Any]) -> Non
     if layer.uses_shared_layer():
         try:
             wire = {"type": LAYER_MESSAGE_TYPE, "deployment": await layer.current_deployment_identity(), **relayed}
-            await get_channel_layer().group_send(setting("GROUP"), wire)
+            channel_layer = get_channel_layer()
+            assert channel_layer is not None  # a shared layer is configured
+            await channel_layer.group_send(setting("GROUP"), wire)
             return
         except Exception:
             logger.warning("channel layer unreachable: %s relayed to this process's sockets only", kind)
@@ -110,7 +112,7 @@ def _participants_and_name(relay: Relay, record_id: str, socket: ChannelConsumer
     token socket's user is its id alone)."""
     participants = relay.participants(record_id)
     if socket.relay_name is None:
-        user = get_user_model().objects.filter(pk=socket.user_id).first()
+        user = get_user_model().objects.filter(pk=socket.user_id).first() if socket.user_id is not None else None
         short = getattr(user, "get_short_name", None)
         socket.relay_name = (short() if short is not None else "") or (user.get_username() if user is not None else "")
     return participants, socket.relay_name
