@@ -197,6 +197,8 @@ REALTIME = {
     "STATS_KEY_PREFIX": f"{REDIS_PREFIX}:realtime-stats:",
     "STATS_INTERVAL": env_float("REALTIME_STATS_INTERVAL", 2.0, minimum=0.1),
     "READY_TIMEOUT": env_float("REALTIME_READY_TIMEOUT", 2.0, minimum=0.1),
+    "PRESENCE_REDIS_URL": REDIS_URL or None,
+    "PRESENCE_KEY_PREFIX": f"{REDIS_PREFIX}:presence:",
 }
 
 

@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "STATS_REDIS_URL": None,  # where server processes report their connections (realtime_stats)
     "STATS_INTERVAL": 2.0,
     "STATS_KEY_PREFIX": "realtime-stats:",  # the Redis keys server processes report under
+    "PRESENCE_REDIS_URL": None,  # where presence is shared between server processes (None: one process)
+    "PRESENCE_KEY_PREFIX": "realtime-presence:",  # its Redis keys and pub/sub channel
+    "PRESENCE_TTL": 25.0,  # seconds a process's presence entries live unless refreshed
+    "PRESENCE_REFRESH": 10.0,  # seconds between a process's refreshes of its entries
+    "PRESENCE_LINGER": 5.0,  # seconds a closed socket still counts (a reload shows no leave)
 }
 
 

@@ -29,6 +29,7 @@ from realtime.delivery.limits import SocketLimits
 from realtime.conf import setting
 from realtime.log.event_log import Delivery
 from realtime.observability import delivery_log
+from realtime.presence.process import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class Hub:
         self._seen_at_last_poll = 0
         self.gaps_filled = 0
         self.limits = SocketLimits()  # open sockets per user and address, replay budgets
+        self.presence = Presence()  # who has which record open (realtime.presence)
 
     # --- lifecycle ------------------------------------------------------------------------
     @classmethod
@@ -75,12 +77,14 @@ class Hub:
             self.loop.create_task(revalidation.revalidate_forever(self), name="realtime-hub-revalidate"),
             self.loop.create_task(stats.report_forever(self), name="realtime-hub-stats"),
             self.loop.create_task(self._publish_forever(), name="realtime-hub-publish"),
+            *self.presence.start(self.loop),
         ]
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.presence.stop()
         with self._registry_lock:
             self._by_loop.pop(self.loop, None)
 
@@ -321,6 +325,7 @@ class Hub:
             if count:
                 observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(count)
                 observability.LATENCY.labels(delivery.channel).observe(max(0.0, now - delivery.created_at))
+        self.presence.saw(deliveries)  # an owner change takes the old owner out of the record's presence
 
     async def wait_ready(self) -> None:
         """Until the hub knows its position in the log (and so may dispatch)."""

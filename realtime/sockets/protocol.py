@@ -18,6 +18,7 @@ from realtime.sockets import close_codes
 from realtime.delivery.buckets import refill
 from realtime.log import messages, services
 from realtime.observability import security_log
+from realtime.presence import handlers as presence
 from realtime.sockets.client_messages import InvalidMessage, notification_ids, parse, record_ids, sorted_ids
 from realtime.sockets.client_messages import event_id as resume_event_id
 
@@ -131,5 +132,9 @@ HANDLERS: dict[str, Callable[[Any, dict[str, Any]], Awaitable[None]]] = {
     "resume": ClientProtocol._on_resume,
     "ack": ClientProtocol._on_ack,
     "mark_read": ClientProtocol._on_mark_read,
+    "presence_join": presence.on_join,
+    "presence_update": presence.on_update,
+    "presence_leave": presence.on_leave,
+    "presence_watch": presence.on_watch,
 }
 NOTIFICATION_CHANNEL_ONLY = frozenset({"ack", "mark_read"})

@@ -44,6 +44,9 @@ class Command(BaseCommand):
             total = sum(process["connections"].values())
             lag = summary["newest_event_id"] - process["position"]
             self.stdout.write(f"  {process['process']}: {total} connection(s), at event {process['position']} (behind by {lag})")
+            presence = process.get("presence") or {}
+            if presence:
+                self.stdout.write(f"    presence: {presence.get('topics', 0)} topic(s), {presence.get('members', 0)} member(s)")
             for channel, count in sorted(process["connections"].items()):
                 self.stdout.write(f"    {channel:<16} {count}")
         age = summary["oldest_undelivered_age_seconds"]
