@@ -63,8 +63,8 @@ export function presenceOnChangeform(element, channel) {
       if (event.target !== form || !editors.length || warnedAbout === editorsKey()) return;
       event.preventDefault();
       event.stopImmediatePropagation();
-      warnedAbout = editorsKey();
       showWarning(event.submitter);
+      warnedAbout = editorsKey();
     },
     true,
   );
