@@ -33,8 +33,10 @@ JOIN = """([recordId, state]) => {
   });
 }"""
 
-WATCH = """(recordIds) => {
-  window.watch = window.realtime.watchPresence(window.channel, recordIds, (recordId, members) =>
+# On the page's socket, or on a socket of its own (which only watches).
+WATCH = """([recordIds, ownSocket]) => {
+  const channel = ownSocket ? new window.realtime.RealtimeChannel("pets") : window.channel;
+  window.watch = window.realtime.watchPresence(channel, recordIds, (recordId, members) =>
     window.changes.push([recordId, "watch", members.map((m) => `${m.name}:${m.state}`)]));
 }"""
 
@@ -87,7 +89,7 @@ def test_after_a_reconnect_the_client_joins_again_and_the_fresh_state_replaces_t
     open_channel(second_page, server, staff)
     page.evaluate(JOIN, [luna.pk, "viewing"])
     second_page.evaluate(JOIN, [luna.pk, "viewing"])
-    second_page.evaluate(WATCH, [luna.pk])
+    second_page.evaluate(WATCH, [[luna.pk], True])
     members_are(page, luna.pk, ["Ada:viewing", "Sam:viewing"])
 
     page.evaluate(DROP)
@@ -131,7 +133,7 @@ def test_a_watch_is_sent_again_after_a_reconnect_and_forgets_who_left_meanwhile(
     milo = PetFactory(owner=alice, name="Milo", species="Gato", age=5)
     open_channel(page, server, ada)
     open_channel(second_page, server, staff)
-    second_page.evaluate(WATCH, [luna.pk, milo.pk])
+    second_page.evaluate(WATCH, [[luna.pk, milo.pk], False])
     page.evaluate(JOIN, [luna.pk, "editing"])
     watched_are(second_page, luna.pk, ["Ada:editing"])
     assert second_page.evaluate(f"() => window.watch.members({milo.pk})") == []
