@@ -43,3 +43,37 @@ def without_since(frame: dict) -> dict:
                 listed.append({k: v for k, v in entry.items() if k != "since"})
             out[key] = listed
     return out
+
+
+class Patient:
+    """A test socket that waits generously for what it expects (the machine is shared and
+    loaded) and briefly for what must not come."""
+
+    def __init__(self, socket) -> None:
+        self.socket = socket
+
+    async def receive(self, timeout: float = 15) -> dict:
+        return await self.socket.receive(timeout)
+
+    async def receive_type(self, kind: str, timeout: float = 15) -> dict:
+        return await self.socket.receive_type(kind, timeout)
+
+    async def send(self, message: dict | str) -> None:
+        await self.socket.send(message)
+
+    async def nothing_more(self, timeout: float = 0.5) -> bool:
+        return await self.socket.nothing_more(timeout)
+
+    async def close(self) -> None:
+        await self.socket.close()
+
+
+@pytest.fixture
+def open_socket(open_socket):
+    """``open_socket`` of tests/realtime, its sockets patient."""
+
+    async def _open(*args, **kwargs):
+        socket, first = await open_socket(*args, **kwargs)
+        return Patient(socket), first
+
+    return _open
