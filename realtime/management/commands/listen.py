@@ -224,7 +224,7 @@ def _presence_messages(joined: list[int | str], state: str, watched: list[int | 
 
 
 def _presence_line(message: dict[str, Any]) -> str:
-    """``presence pets #12: here Maria (user 7, editing since 10:30:00)`` for a state, ``joined ...;
+    """``presence books #12: here Maria (user 7, editing since 10:30:00)`` for a state, ``joined ...;
     left user 3`` for a diff."""
     head = f"presence {message.get('channel')} #{message.get('record_id')}:"
     if message.get("type") == "presence_state":
