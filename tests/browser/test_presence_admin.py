@@ -70,7 +70,7 @@ def test_a_change_form_shows_who_else_has_the_record_open_who_edits_it_and_who_l
     assert not second_page.problems.dialogs
 
 
-def test_saving_while_someone_else_edits_the_record_needs_a_second_click(server, page, second_page, ada, sam, luna):
+def test_saving_while_someone_else_edits_the_record_needs_a_second_click(server, page, second_page, ada, sam, luna, tmp_path):
     admin_login(page, server, ada, change_form(luna))
     admin_login(second_page, server, sam, change_form(luna))
     expect(others_on(second_page)).to_have_text("Also here: Ada (viewing)")
@@ -90,6 +90,7 @@ def test_saving_while_someone_else_edits_the_record_needs_a_second_click(server,
         "Ada is editing this pet right now: saving may overwrite their changes, or theirs yours. Save again to save anyway."
     )
     expect(second_page.locator("#id_name")).to_have_value("Sam's Luna")  # nothing was sent, nothing lost
+    save_screenshot(second_page, tmp_path, "presence-save-warning.png")
     assert Pet.objects.get(pk=luna.pk).name == "Luna"
 
     with second_page.expect_navigation():
@@ -102,7 +103,7 @@ def test_saving_while_someone_else_edits_the_record_needs_a_second_click(server,
     assert not page.problems.dialogs and not second_page.problems.dialogs
 
 
-def test_a_changelist_marks_the_rows_someone_else_has_open(server, page, second_page, sam, alice, luna):
+def test_a_changelist_marks_the_rows_someone_else_has_open(server, page, second_page, sam, alice, luna, tmp_path):
     mallory = StaffFactory(username="mallory_staff", first_name=XSS, is_superuser=True)
     milo = PetFactory(owner=alice, name="Milo", species="Gato", age=5)
     admin_login(second_page, server, sam, "/admin/petland/pet/")
@@ -117,6 +118,7 @@ def test_a_changelist_marks_the_rows_someone_else_has_open(server, page, second_
 
     page.fill("#id_name", "Luna Bella")
     expect(row(second_page, "Luna")).to_have_attribute("data-presence", "editing")
+    save_screenshot(second_page, tmp_path, "presence-changelist.png")
 
     # The live changelist swaps in fresh rows when records change: the marks stay on them.
     shell(f"from petland.models import Pet\np = Pet.objects.get(pk={milo.pk}); p.age = 6; p.save()")
