@@ -53,6 +53,8 @@ export function presenceOnChangeform(element, channel) {
   };
   form.addEventListener("input", startEditing);
   form.addEventListener("change", startEditing);
+  // The admin's autocomplete (select2) announces a choice with jQuery's change only.
+  window.django?.jQuery?.(form).on("change", startEditing);
 
   const editorsKey = () => editors.map((member) => String(member.user_id)).sort().join(",");
   // Capturing on the document: before the admin's own submit handlers, and before the live
