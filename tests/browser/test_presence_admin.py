@@ -131,3 +131,16 @@ def test_a_changelist_marks_the_rows_someone_else_has_open(server, page, second_
     expect(row(second_page, "Luna")).not_to_have_class(css_class("realtime-open"))
     assert second_page.locator("img[src=x]").count() == 0  # the name was never markup
     assert not second_page.problems.dialogs
+
+
+def test_choosing_in_an_autocomplete_field_is_editing_too(server, page, second_page, ada, sam, luna, bob):
+    admin_login(second_page, server, sam, change_form(luna))
+    admin_login(page, server, ada, change_form(luna))
+    expect(others_on(second_page)).to_have_text("Also here: Ada (viewing)")
+
+    page.click(".field-owner .select2-selection")  # the admin's autocomplete widget for the owner
+    page.fill(".select2-search__field", "bob")
+    page.click(".select2-results__option:has-text('bob')")
+
+    expect(page.locator(".field-owner .select2-selection__rendered")).to_contain_text("bob")
+    expect(others_on(second_page)).to_have_text("Also here: Ada (editing)")

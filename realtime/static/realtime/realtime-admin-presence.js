@@ -53,8 +53,9 @@ export function presenceOnChangeform(element, channel) {
   };
   form.addEventListener("input", startEditing);
   form.addEventListener("change", startEditing);
-  // The admin's autocomplete (select2) announces a choice with jQuery's change only.
-  window.django?.jQuery?.(form).on("change", startEditing);
+  // The admin's autocomplete (select2) announces a choice with jQuery events only (and its
+  // jQuery "change" fires at start-up too): its own choice events are the user's.
+  window.django?.jQuery?.(form).on("select2:select select2:unselect select2:clear", startEditing);
 
   const editorsKey = () => editors.map((member) => String(member.user_id)).sort().join(",");
   // Capturing on the document: before the admin's own submit handlers, and before the live
