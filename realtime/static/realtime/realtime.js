@@ -567,6 +567,7 @@ class PresenceWatch {
     this._onChange = onChange;
     this._ids = []; // as given, sent as they are
     this._rosters = new Map(); // String(record id) → Roster
+    this._sent = false; // whether the server has the current set
     this.stopped = false;
     this.update(recordIds);
   }
@@ -592,8 +593,9 @@ class PresenceWatch {
       }
     }
     for (const key of keys) if (!this._rosters.has(key)) this._rosters.set(key, new Roster());
+    const same = this._sent && keys.join("\u0000") === this._ids.map(String).join("\u0000");
     this._ids = [...recordIds];
-    this._hub.send(this._watchMessage());
+    if (!same) this._sent = this._hub.send(this._watchMessage()); // a refreshed list of the same rows costs nothing
   }
 
   /** Watch nothing any more; the watch cannot be used afterwards. */
@@ -612,7 +614,7 @@ class PresenceWatch {
    * no presence_state), and watch again; the fresh presence_state frames fill them in. */
   _rewatch() {
     for (const [key, roster] of this._rosters) if (roster.clear()) this._changed(key, roster);
-    this._hub.channel.send(this._watchMessage());
+    this._sent = this._hub.channel.send(this._watchMessage());
   }
 
   _receive(key, message) {
