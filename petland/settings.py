@@ -198,7 +198,10 @@ REALTIME = {
     "STATS_INTERVAL": env_float("REALTIME_STATS_INTERVAL", 2.0, minimum=0.1),
     "READY_TIMEOUT": env_float("REALTIME_READY_TIMEOUT", 2.0, minimum=0.1),
     "PRESENCE_REDIS_URL": REDIS_URL or None,
-    "PRESENCE_KEY_PREFIX": f"{REDIS_PREFIX}:presence:",
+    "PRESENCE_KEY_PREFIX": env_str("REALTIME_PRESENCE_KEY_PREFIX", f"{REDIS_PREFIX}:presence:"),
+    "PRESENCE_TTL": env_float("REALTIME_PRESENCE_TTL", 25.0, minimum=1.0),
+    "PRESENCE_REFRESH": env_float("REALTIME_PRESENCE_REFRESH", 10.0, minimum=0.1),
+    "PRESENCE_LINGER": env_float("REALTIME_PRESENCE_LINGER", 5.0, minimum=0.0),
 }
 
 

@@ -156,6 +156,7 @@ class Hub:
                 sub.shut_down()
             except Exception as error:
                 delivery_log.warning("shutdown_failed", channel=sub.channel, user=sub.user_id, error=repr(error))
+        self.loop.create_task(self.presence.end_soon())  # sent while the sockets' close frames flush
         return len(subs)
 
     def connection_count(self) -> dict[str, int]:

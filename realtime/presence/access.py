@@ -35,8 +35,11 @@ def visible_record_ids(channel: str, *, user_id: int | None, is_staff: bool, rec
 
 def display_name(user_id: int) -> str:
     """The name presence shows for a user: their full name, else their username."""
-    user = get_user_model()._default_manager.filter(pk=user_id).first()
-    return "" if user is None else (user.get_full_name() or user.get_username())
+    user = get_user_model()._default_manager.filter(pk=user_id).order_by().first()
+    if user is None:
+        return ""
+    full_name = getattr(user, "get_full_name", None)  # AbstractUser has one; a custom user may not
+    return (full_name() if full_name is not None else "") or user.get_username()
 
 
 def join_check(

@@ -4,7 +4,7 @@ the database threads, never on the loop), then handed to the hub's presence."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from channels.db import database_sync_to_async
 
@@ -13,6 +13,9 @@ from realtime.presence.access import join_check
 from realtime.presence.members import STATES, State, wire_id
 from realtime.presence.process import Presence
 from realtime.sockets.client_messages import InvalidMessage
+
+if TYPE_CHECKING:
+    from realtime.sockets.consumer import ChannelConsumer
 
 MAX_WATCHED = 100
 
@@ -29,23 +32,25 @@ def state_of(message: dict[str, Any]) -> State:
     state = message.get("state", "viewing")
     if state not in STATES:
         raise InvalidMessage('"state" must be "viewing" or "editing".')
-    return state
+    return cast(State, state)
 
 
-def presence_of(sock: Any) -> Presence:
+def presence_of(sock: ChannelConsumer) -> Presence:
     hub = sock.hub
     if hub is None:
         raise InvalidMessage("This socket is closing.")
     return hub.presence
 
 
-async def refused(sock: Any, why: str, **named: Any) -> None:
+async def refused(sock: ChannelConsumer, why: str, **named: Any) -> None:
     await sock.send(messages.control("error", code="forbidden", message=why, **named))
 
 
-async def allowed(sock: Any, record_ids: list[str]) -> set[str]:
+async def allowed(sock: ChannelConsumer, record_ids: list[str]) -> set[str]:
     if sock.user_id is None:
         return set()
+    visible: set[str]
+    name: str
     visible, name = await database_sync_to_async(join_check)(
         sock.channel, user_id=sock.user_id, is_staff=sock.is_staff, record_ids=record_ids, with_name=not sock.display_name
     )
@@ -54,7 +59,7 @@ async def allowed(sock: Any, record_ids: list[str]) -> set[str]:
     return visible
 
 
-async def on_join(sock: Any, message: dict[str, Any]) -> None:
+async def on_join(sock: ChannelConsumer, message: dict[str, Any]) -> None:
     record_id, state = record_id_of(message.get("record_id")), state_of(message)
     presence = presence_of(sock)
     presence.can_join(sock, record_id)
@@ -64,15 +69,15 @@ async def on_join(sock: Any, message: dict[str, Any]) -> None:
     await presence.join(sock, record_id, state)
 
 
-async def on_update(sock: Any, message: dict[str, Any]) -> None:
+async def on_update(sock: ChannelConsumer, message: dict[str, Any]) -> None:
     presence_of(sock).update(sock, record_id_of(message.get("record_id")), state_of(message))
 
 
-async def on_leave(sock: Any, message: dict[str, Any]) -> None:
+async def on_leave(sock: ChannelConsumer, message: dict[str, Any]) -> None:
     presence_of(sock).leave(sock, record_id_of(message.get("record_id")))
 
 
-async def on_watch(sock: Any, message: dict[str, Any]) -> None:
+async def on_watch(sock: ChannelConsumer, message: dict[str, Any]) -> None:
     ids = message.get("record_ids")
     if not isinstance(ids, list) or len(ids) > MAX_WATCHED:
         raise InvalidMessage(f'"record_ids" must be a list of at most {MAX_WATCHED} record ids.')
@@ -88,7 +93,7 @@ async def on_watch(sock: Any, message: dict[str, Any]) -> None:
     await presence.watch(sock, record_ids)
 
 
-async def recheck(sock: Any, presence: Presence) -> None:
+async def recheck(sock: ChannelConsumer, presence: Presence) -> None:
     """The user's rights changed: leave the topics of records they may no longer see."""
     keys = presence.topics_of(sock)
     if not keys:

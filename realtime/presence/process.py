@@ -41,10 +41,10 @@ class Presence:
         self.watched_by: dict[PresenceSocket, set[TopicKey]] = {}
         self._writes: list[Change] = []
         self._write_wanted = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
-    def start(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
+    def start(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
         self._tasks = [
             loop.create_task(self._write_forever(), name="realtime-presence-write"),
             loop.create_task(self._listen_forever(), name="realtime-presence-listen"),
@@ -59,13 +59,18 @@ class Presence:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.end_soon()
+        await self.store.close()
+
+    async def end_soon(self) -> None:
+        """Tell the other processes that this one's entries end ``PRESENCE_LINGER`` seconds from
+        now (the process is stopping; its sockets may reconnect elsewhere meanwhile)."""
         until = time.time() + setting("PRESENCE_LINGER")
-        own = {key: self._own_changes(topic, until) for key, topic in self.topics.items()}
+        changes = [change for topic in self.topics.values() for change in self._own_changes(topic, until)]
         try:
-            await asyncio.wait_for(self.store.refresh({k: v for k, v in own.items() if v}, []), STOP_SECONDS)
+            await asyncio.wait_for(self.store.write(changes), STOP_SECONDS)
         except Exception:
             logger.debug("realtime presence could not shorten its entries at stop", exc_info=True)
-        await self.store.close()
 
     # --- what sockets do ------------------------------------------------------------------
     def can_join(self, sock: PresenceSocket, record_id: str) -> None:
@@ -274,7 +279,10 @@ class Presence:
     async def _listen_forever(self) -> None:
         async for batch in self.store.changes():
             if batch is None:
-                await self._refresh()  # (re)subscribed: read what may have been missed
+                try:
+                    await self._refresh()  # (re)subscribed: read what may have been missed
+                except Exception:
+                    logger.warning("realtime presence could not read its topics again", exc_info=True)
                 continue
             touched: dict[TopicKey, Topic] = {}
             for change in batch:

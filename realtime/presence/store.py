@@ -119,7 +119,7 @@ class RedisStore(NoStore):
                 if change.entry is None:
                     pipe.hdel(key, change.field)
                 else:
-                    pipe.hset(key, change.field, change.entry.to_json())
+                    pipe.hset(key, change.field, change.entry.to_json())  # type: ignore[arg-type]  # bytes are fine
                     touched.add(key)
             for key in touched:
                 pipe.pexpire(key, expire_ms)
@@ -166,7 +166,7 @@ class RedisStore(NoStore):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             finally:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -201,6 +201,7 @@ def entries_now(topic: TopicKey) -> Remote | None:
         return None
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     try:
-        return decode(client.hgetall(topic_key(topic)))
+        found: dict[bytes, bytes] = client.hgetall(topic_key(topic))  # type: ignore[assignment]  # sync client
+        return decode(found)
     finally:
         client.close()
