@@ -4,6 +4,7 @@ while she edits; and his changelist marks the rows she has open."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -32,6 +33,13 @@ def css_class(name: str) -> re.Pattern[str]:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
 
 
+def frames_sent(page: Page) -> list[dict]:
+    """Every JSON message the page's sockets send from now on, as they send them."""
+    sent: list[dict] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(json.loads(payload))))
+    return sent
+
+
 def change_form(luna) -> str:
     return f"/admin/petland/pet/{luna.pk}/change/"
 
@@ -55,15 +63,21 @@ def test_a_change_form_shows_who_else_has_the_record_open_who_edits_it_and_who_l
     wait_live(second_page)
     expect(others_on(second_page)).to_be_hidden()  # alone on the record: nothing to say
 
+    sent_by_ada = frames_sent(page)
     admin_login(page, server, ada, change_form(luna))
     expect(others_on(second_page)).to_have_text("Also here: Ada (viewing)")
     expect(others_on(page)).to_have_text("Also here: Sam (viewing)")  # each sees the other, not themself
 
-    page.fill("#id_name", "Luna Bella")  # Ada changes a field: she is editing now
+    page.locator("#id_name").press_sequentially(" Bella of the Big Park")  # Ada types: she is editing now
     expect(others_on(second_page)).to_have_text("Also here: Ada (editing)")
     expect(second_page.locator(".realtime-member")).to_have_attribute("data-state", "editing")
     expect(others_on(page)).to_have_text("Also here: Sam (viewing)")
     save_screenshot(second_page, tmp_path, "presence-change-form.png")
+    # One message for all that typing: the socket's budget (20 a second) is not spent on keys.
+    assert [m for m in sent_by_ada if m["type"].startswith("presence_")] == [
+        {"type": "presence_join", "record_id": luna.pk, "state": "viewing"},
+        {"type": "presence_update", "record_id": luna.pk, "state": "editing"},
+    ]
 
     page.close()  # Ada closes the tab without saving
     expect(others_on(second_page)).to_be_hidden(timeout=LEAVE_TIMEOUT)
