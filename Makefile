@@ -38,7 +38,8 @@ run: seed
 	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The tests that start real servers use Redis at REDIS_URL (default: the local one). Then the
-# second project's suite (examples/clinic, always on SQLite); both run, and either failing fails.
+# second project's suite (examples/clinic: realtime's core, on DATABASE_URL's database server too);
+# both run, and either failing fails.
 test: install-dev
 	@export REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}; status=0; \
 	$(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
@@ -50,10 +51,13 @@ test: install-dev
 test-browser: install-dev
 	REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
-# ruff's checks and format check (pyproject.toml); CI runs them before the tests.
+# ruff's checks and format check, then mypy (pyproject.toml: strict for realtime/), then the example
+# project's mypy (examples/clinic/mypy.ini); CI runs them before the tests.
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	cd examples/clinic && PYTHONPATH=.:../.. $(abspath $(PY)) -m mypy
 
 # The fan-out benchmark (docs/performance.md): the project and ../shared/peers, each on its own
 # loopback port, Redis at REDIS_URL. `make bench BENCH_ARGS="--sockets 10 --concurrency 1"`.

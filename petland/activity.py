@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models
 from django.db.models.signals import post_delete, post_save
@@ -47,7 +47,7 @@ def current_actor() -> User | None:
         user = user()
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return user
+    return cast("User", user)  # authenticated: a User (an AnonymousUser never is)
 
 
 class ActorMiddleware:
@@ -68,7 +68,7 @@ def record_activity(instance: models.Model, action: str) -> None:
     ActivityLog.objects.create(
         actor=actor if actor is not None and actor.pk is not None else None,
         action=action,
-        entity_type=instance._meta.verbose_name.replace(" ", "_"),
+        entity_type=str(instance._meta.verbose_name).replace(" ", "_"),
         entity_id=str(instance.pk),
         summary=f"{activity_title(instance)[:200]} {action}"[:255],
     )

@@ -5,7 +5,7 @@ and events, with the admin user as the actor."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -18,37 +18,47 @@ from django.http import HttpRequest
 from petland import activity, models, services
 
 
-class RecordAdmin(admin.ModelAdmin):
+M = TypeVar("M", bound=db_models.Model)
+
+
+def _staff(request: HttpRequest) -> models.User:
+    """The admin's user: the admin site admits only signed-in staff."""
+    return cast(models.User, request.user)
+
+
+class RecordAdmin(admin.ModelAdmin, Generic[M]):
     """A ModelAdmin whose writes are the services'."""
 
-    def create_record(self, *, actor: models.User, **fields: Any) -> db_models.Model:
+    model: type[M]
+
+    def create_record(self, *, actor: models.User, **fields: Any) -> M:
         return services.record_create(self.model, actor=actor, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> db_models.Model:
+    def update_record(self, instance: M, *, actor: models.User, **fields: Any) -> M:
         return services.record_update(instance, actor=actor, **fields)
 
-    def fields_to_create(self, obj: db_models.Model, form: ModelForm) -> dict[str, Any]:
+    def fields_to_create(self, obj: M, form: ModelForm[M]) -> dict[str, Any]:
         """What the add form gives a new record: its model's fields among the form's."""
         names = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
         return {name: value for name, value in form.cleaned_data.items() if name in names}
 
-    def save_model(self, request: HttpRequest, obj: db_models.Model, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: M, form: ModelForm[M], change: bool) -> None:
         if change:
             names = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
             self.update_record(
-                obj, actor=request.user, **{name: form.cleaned_data[name] for name in form.changed_data if name in names}
+                obj, actor=_staff(request), **{name: form.cleaned_data[name] for name in form.changed_data if name in names}
             )
             return
-        saved = self.create_record(actor=request.user, **self.fields_to_create(obj, form))
+        saved = self.create_record(actor=_staff(request), **self.fields_to_create(obj, form))
         # The admin goes on with the instance it gave us (its pk names the redirect): make it the saved record.
         obj.__dict__.update(saved.__dict__)
 
-    def delete_model(self, request: HttpRequest, obj: db_models.Model) -> None:
-        services.record_delete(obj, actor=request.user)
+    def delete_model(self, request: HttpRequest, obj: M) -> None:
+        services.record_delete(obj, actor=_staff(request))
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
         for obj in queryset:
-            services.record_delete(obj, actor=request.user)
+            services.record_delete(obj, actor=_staff(request))
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):
@@ -63,19 +73,19 @@ class PasswordChangeForm(AdminPasswordChangeForm):
 
 
 @admin.register(models.User)
-class UserAdmin(RecordAdmin, BaseUserAdmin):
+class UserAdmin(RecordAdmin[models.User], BaseUserAdmin):
     change_password_form = PasswordChangeForm
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_active", "is_superuser"]
 
-    def fields_to_create(self, obj: db_models.Model, form: ModelForm) -> dict[str, Any]:
+    def fields_to_create(self, obj: models.User, form: ModelForm[models.User]) -> dict[str, Any]:
         # The add form has no password field: it hashes password1 (or makes the password
         # unusable) on the instance it gives us.
         return {**super().fields_to_create(obj, form), "password": obj.password}
 
 
 @admin.register(models.Pet)
-class PetAdmin(RecordAdmin):
+class PetAdmin(RecordAdmin[models.Pet]):
     list_display = ["name", "species", "breed", "age", "owner"]
     list_filter = ["species"]
     search_fields = ["name", "breed", "owner__username", "owner__email"]
@@ -83,7 +93,7 @@ class PetAdmin(RecordAdmin):
 
 
 @admin.register(models.Service)
-class ServiceAdmin(RecordAdmin):
+class ServiceAdmin(RecordAdmin[models.Service]):
     list_display = ["name", "price", "duration", "active"]
     list_filter = ["active"]
     list_editable = ["active"]
@@ -91,7 +101,7 @@ class ServiceAdmin(RecordAdmin):
 
 
 @admin.register(models.Reservation)
-class ReservationAdmin(RecordAdmin):
+class ReservationAdmin(RecordAdmin[models.Reservation]):
     list_display = ["id", "pet", "user", "service", "checkin_date", "checkout_date", "status"]
     list_filter = ["status", "service"]
     search_fields = ["pet__name", "user__username", "user__email"]
@@ -100,7 +110,7 @@ class ReservationAdmin(RecordAdmin):
 
 
 @admin.register(models.Payment)
-class PaymentAdmin(RecordAdmin):
+class PaymentAdmin(RecordAdmin[models.Payment]):
     list_display = ["id", "reservation", "user", "amount", "method", "status", "created_at"]
     list_filter = ["status", "method"]
     search_fields = ["user__username", "reservation__pet__name"]
@@ -109,7 +119,7 @@ class PaymentAdmin(RecordAdmin):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(RecordAdmin):
+class InvoiceAdmin(RecordAdmin[models.Invoice]):
     list_display = ["number", "user", "reservation", "total", "status", "issued_at"]
     list_filter = ["status"]
     search_fields = ["number", "user__username", "user__email"]
@@ -120,18 +130,12 @@ class InvoiceAdmin(RecordAdmin):
     def create_record(self, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_create(actor=actor, **fields)
 
-    def update_record(
-        self,
-        instance: models.Invoice,
-        *,
-        actor: models.User,  # type: ignore[override]
-        **fields: Any,
-    ) -> models.Invoice:
+    def update_record(self, instance: models.Invoice, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_update(instance, actor=actor, **fields)
 
 
 @admin.register(models.MedicalRecord)
-class MedicalRecordAdmin(RecordAdmin):
+class MedicalRecordAdmin(RecordAdmin[models.MedicalRecord]):
     list_display = ["pet", "date", "diagnosis", "veterinarian"]
     list_filter = ["veterinarian"]
     search_fields = ["pet__name", "description", "diagnosis", "treatment"]
@@ -140,7 +144,7 @@ class MedicalRecordAdmin(RecordAdmin):
 
 
 @admin.register(models.Employee)
-class EmployeeAdmin(RecordAdmin):
+class EmployeeAdmin(RecordAdmin[models.Employee]):
     list_display = ["user", "position", "hire_date", "active"]
     list_filter = ["active", "position"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "position"]
@@ -151,13 +155,13 @@ class EmployeeAdmin(RecordAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records that staff look at and nobody writes by hand."""
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: db_models.Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: db_models.Model | None = None) -> bool:
         return False
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import models
 
@@ -142,7 +143,10 @@ class Record:
             if target is None:
                 return []
         assert target is not None
-        owner_id = target.pk if last == "pk" else getattr(target, target._meta.get_field(last).attname)
+        if last == "pk":
+            owner_id = target.pk
+        else:  # an owner path ends at a concrete field
+            owner_id = getattr(target, cast("models.Field[Any, Any]", target._meta.get_field(last)).attname)
         return [] if owner_id is None else [owner_id]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core import signals
@@ -101,10 +101,10 @@ class ASGIHandler(asgi.ASGIHandler):
         """In the request's thread: ``request_started``, the request, the chain and the view."""
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
-        if request is None:
-            return error_response
+        if request is None:  # then Django's create_request gave the error response
+            return cast(HttpResponseBase, error_response)
         response = self.get_response(request)
-        response._handler_class = self.__class__
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as Django's handler does; not in the stubs
         # As Django's: larger chunks for file responses (the ASGI server chunks them itself).
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size

@@ -139,7 +139,8 @@ class Invoice(models.Model):
         return self.number
 
     def clean(self) -> None:
-        if self.reservation_id and self.user_id and self.reservation.user_id != self.user_id:
+        reservation = self.reservation if self.reservation_id else None
+        if reservation is not None and self.user_id and reservation.user_id != self.user_id:
             raise ValidationError({"reservation": "The reservation must belong to the invoice's user."})
 
 

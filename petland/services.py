@@ -9,7 +9,7 @@ named ones below add a rule of their own. Every one of them first asks ``authori
 from __future__ import annotations
 
 import re
-from typing import Any, TypeGuard, TypeVar
+from typing import Any, Protocol, TypeGuard, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -48,7 +48,7 @@ def is_customer(actor: User | None) -> TypeGuard[User]:
     return actor is not None and not getattr(actor, "is_staff", False)
 
 
-def _value_of(field: models.Field, value: Any) -> Any:
+def _value_of(field: models.Field[Any, Any], value: Any) -> Any:
     return value.pk if field.is_relation and isinstance(value, models.Model) else value
 
 
@@ -57,11 +57,20 @@ def _changes(model: type[models.Model], fields: dict[str, Any], instance: models
     stored (a related record as its id)."""
     changes = {}
     for name, value in fields.items():
-        field = model._meta.get_field(name)
+        field = cast("models.Field[Any, Any]", model._meta.get_field(name))  # a write names the model's own fields
         value = _value_of(field, value)
         if instance is None or getattr(instance, field.attname) != value:
             changes[field.name] = value
     return changes
+
+
+class _WithStatus(Protocol):
+    status: str
+
+
+def _status_of(instance: models.Model) -> str:
+    # Asked only of models whose customer rules govern a status (``status``, ``changes_while``).
+    return cast(_WithStatus, instance).status
 
 
 def _owns(actor: User, instance: models.Model) -> bool:
@@ -87,10 +96,10 @@ def authorize_write(
     if owner in changes and changes[owner] != actor.pk:
         refused[owner] = NOT_YOURS
     if "status" in changes and "status" not in refused:
-        why = rules.status(None if instance is None else instance.status, changes["status"])
+        why = rules.status(None if instance is None else _status_of(instance), changes["status"])
         if why is not None:
             refused["status"] = why
-    if instance is not None and rules.changes_while is not None and instance.status not in rules.changes_while:
+    if instance is not None and rules.changes_while is not None and _status_of(instance) not in rules.changes_while:
         why = f"Customers change a {model._meta.verbose_name} only while it is {' or '.join(sorted(rules.changes_while))}."
         refused.update({name: why for name in changes if name != "status" and name not in refused})
     if refused:

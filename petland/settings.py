@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -162,7 +163,7 @@ if REDIS_URL:
     # process holds a single subscription and fans out to its own sockets (docs/architecture.md).
     # core: channels_redis's list-based layer, whose per-channel capacity drops messages when
     # full; the hubs fill such holes from the event log.
-    CHANNEL_LAYERS = {
+    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": {
                 "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",

@@ -25,12 +25,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from realtime.declaring.notifications import notification_service
-    from realtime.declaring.publishing import publish_instances
-    from realtime.declaring.registry import Access, Notice, Publication
-    from realtime.observability import RedactTokensFilter
-    from realtime.sockets.routing import websocket_application
-    from realtime.web.api import NotificationSerializer, NotificationViewSet, TicketView
+    from realtime.declaring.notifications import notification_service as notification_service
+    from realtime.declaring.publishing import publish_instances as publish_instances
+    from realtime.declaring.registry import Access as Access, Notice as Notice, Publication as Publication
+    from realtime.observability import RedactTokensFilter as RedactTokensFilter
+    from realtime.sockets.routing import websocket_application as websocket_application
+    from realtime.web.api import (
+        NotificationSerializer as NotificationSerializer,
+        NotificationViewSet as NotificationViewSet,
+        TicketView as TicketView,
+    )
 
     urls: ModuleType
     operations_urls: ModuleType

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core import checks
 
 from realtime.delivery.layer import uses_shared_layer
+
+if TYPE_CHECKING:
+    from rest_framework import serializers
 
 
 @checks.register()
@@ -51,11 +55,13 @@ def publications_emit_their_ids(app_configs: Any = None, **kwargs: Any) -> list[
     clients find a record's events by it."""
     from realtime.declaring.registry import registry
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for publication in registry().publications:
         key = publication.id_key
+        fields: Mapping[str, Any]
         try:
-            fields = publication.serializer().fields
+            # A serializer without ``fields`` raises AttributeError here: reported below, as a failed build.
+            fields = cast("serializers.Serializer[Any]", publication.serializer()).fields
         except Exception as error:  # a serializer that cannot even be built: say so, as loudly
             fields, problem = {}, f" (building it failed: {error!r})"
         else:

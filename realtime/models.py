@@ -41,7 +41,8 @@ class Event(models.Model):
     def payload(self) -> dict[str, Any]:
         """The client message, without event_id. Stored as text so that its keys keep their
         order (jsonb would sort them) and the frame needs no re-encoding."""
-        return orjson.loads(self.body)
+        payload: dict[str, Any] = orjson.loads(self.body)
+        return payload
 
 
 class EventCounter(models.Model):

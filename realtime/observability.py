@@ -73,7 +73,7 @@ class RedactTokensFilter(logging.Filter):
         return True
 
 
-def _redacted_args(record: logging.LogRecord) -> tuple[Any, tuple] | None:
+def _redacted_args(record: logging.LogRecord) -> tuple[Any, tuple[Any, ...]] | None:
     """The record's format and its arguments with each one redacted, when that gives the clean
     line: formatters that read the arguments themselves (uvicorn's access line unpacks
     client, method, path, version and status) then keep working."""

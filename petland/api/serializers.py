@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar, cast
+
+from django.db.models import QuerySet
 
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
@@ -23,8 +25,8 @@ class RecordField(serializers.PrimaryKeyRelatedField):
     that names one). A filtered queryset is read through the ORM, as DRF does. Without a request
     (the server's own use of a serializer) the queryset is taken as given."""
 
-    def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = cast("QuerySet[Any]", super().get_queryset())  # a RecordField's queryset names its model
         request = self.context.get("request")
         if request is None:
             return queryset
@@ -56,6 +58,7 @@ class ModelSerializer(serializers.ModelSerializer):
     already gives each instance its declared fields."""
 
     serializer_related_field = RecordField
+    _built_fields: ClassVar[dict[str, serializers.Field]]  # per class, set by its first get_fields()
 
     def get_fields(self) -> dict[str, serializers.Field]:
         cls = type(self)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS
@@ -36,10 +36,13 @@ class CountersUnavailable(APIException):
 class SettingsRate:
     """Reads the scope's rate from the current settings."""
 
-    scope: str
+    scope: str | None
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if self.scope is None:
+            return None  # as the lookup below would: no rate has the key None
+        # Rates are strings ("5/min"); djangorestframework-stubs types the setting's values as numbers.
+        return cast("str | None", api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
 
 
 class WriteThrottle(SettingsRate, UserRateThrottle):
@@ -62,6 +65,9 @@ class FailedLoginThrottle(SettingsRate, SimpleRateThrottle):
     password is checked) once the key has failed ``rate`` times; the view calls ``failed`` for a
     login that failed. A correct password never counts, so a user's successful logins do not lock
     anyone out."""
+
+    num_requests: int  # set from the rate by SimpleRateThrottle.__init__
+    duration: int
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:

@@ -4,9 +4,10 @@ set what; what a user may see comes from ``petland.selectors``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import models as db_models
+from django.db.models import QuerySet
 from rest_framework import generics, serializers, viewsets
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -19,45 +20,56 @@ from petland.api.permissions import RecordAccess
 from petland.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
 
 
-class RecordViewSet(viewsets.ModelViewSet):
-    model: type[db_models.Model]
+M = TypeVar("M", bound=db_models.Model)
+
+
+def _signed_in(request: Request) -> models.User:
+    """The request's user where only a signed-in one gets this far: a write (``RecordAccess``; no
+    model's write level is PUBLIC), or ``MeView`` (the default permission, IsAuthenticated)."""
+    return cast(models.User, request.user)
+
+
+class RecordViewSet(viewsets.ModelViewSet[M]):  # at run time, ModelViewSet[M] is ModelViewSet itself
+    model: type[M]
     permission_classes = [RecordAccess]
     ordering = ["id"]
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[M]:
         return selectors.visible_records(self.model, self.request.user).order_by("id")
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = self.create_record(actor=self.request.user, **serializer.validated_data)
+    def perform_create(self, serializer: serializers.BaseSerializer[M]) -> None:
+        serializer.instance = self.create_record(actor=_signed_in(self.request), **serializer.validated_data)
 
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = self.update_record(serializer.instance, actor=self.request.user, **serializer.validated_data)
+    def perform_update(self, serializer: serializers.BaseSerializer[M]) -> None:
+        # An update's serializer is bound to the record it changes (``get_object``).
+        instance = cast(M, serializer.instance)
+        serializer.instance = self.update_record(instance, actor=_signed_in(self.request), **serializer.validated_data)
 
-    def perform_destroy(self, instance: db_models.Model) -> None:
-        services.record_delete(instance, actor=self.request.user)
+    def perform_destroy(self, instance: M) -> None:
+        services.record_delete(instance, actor=_signed_in(self.request))
 
-    def create_record(self, *, actor: models.User, **fields: Any) -> db_models.Model:
+    def create_record(self, *, actor: models.User, **fields: Any) -> M:
         return services.record_create(self.model, actor=actor, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> db_models.Model:
+    def update_record(self, instance: M, *, actor: models.User, **fields: Any) -> M:
         return services.record_update(instance, actor=actor, **fields)
 
 
-class PetViewSet(RecordViewSet):
+class PetViewSet(RecordViewSet[models.Pet]):
     model = models.Pet
     serializer_class = api.PetSerializer
     filterset_fields = ["species", "owner"]
     search_fields = ["name", "breed"]
 
 
-class ServiceViewSet(RecordViewSet):
+class ServiceViewSet(RecordViewSet[models.Service]):
     model = models.Service
     serializer_class = api.ServiceSerializer
     filterset_fields = ["active"]
     search_fields = ["name"]
 
 
-class ReservationViewSet(RecordViewSet):
+class ReservationViewSet(RecordViewSet[models.Reservation]):
     model = models.Reservation
     serializer_class = api.ReservationSerializer
     filterset_fields = ["status", "pet", "service", "user"]
@@ -65,13 +77,13 @@ class ReservationViewSet(RecordViewSet):
     def create_record(self, *, actor: models.User, **fields: Any) -> models.Reservation:
         return services.record_create(models.Reservation, actor=actor, user_id=fields["pet"].owner_id, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> models.Reservation:
+    def update_record(self, instance: models.Reservation, *, actor: models.User, **fields: Any) -> models.Reservation:
         if "pet" in fields:
             fields["user_id"] = fields["pet"].owner_id
         return services.record_update(instance, actor=actor, **fields)
 
 
-class PaymentViewSet(RecordViewSet):
+class PaymentViewSet(RecordViewSet[models.Payment]):
     model = models.Payment
     serializer_class = api.PaymentSerializer
     filterset_fields = ["status", "method", "reservation", "user"]
@@ -79,13 +91,13 @@ class PaymentViewSet(RecordViewSet):
     def create_record(self, *, actor: models.User, **fields: Any) -> models.Payment:
         return services.record_create(models.Payment, actor=actor, user_id=fields["reservation"].user_id, **fields)
 
-    def update_record(self, instance: db_models.Model, *, actor: models.User, **fields: Any) -> models.Payment:
+    def update_record(self, instance: models.Payment, *, actor: models.User, **fields: Any) -> models.Payment:
         if "reservation" in fields:
             fields["user_id"] = fields["reservation"].user_id
         return services.record_update(instance, actor=actor, **fields)
 
 
-class InvoiceViewSet(RecordViewSet):
+class InvoiceViewSet(RecordViewSet[models.Invoice]):
     model = models.Invoice
     serializer_class = api.InvoiceSerializer
     filterset_fields = ["status", "user", "reservation"]
@@ -94,43 +106,37 @@ class InvoiceViewSet(RecordViewSet):
     def create_record(self, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_create(actor=actor, **fields)
 
-    def update_record(
-        self,
-        instance: models.Invoice,
-        *,
-        actor: models.User,  # type: ignore[override]
-        **fields: Any,
-    ) -> models.Invoice:
+    def update_record(self, instance: models.Invoice, *, actor: models.User, **fields: Any) -> models.Invoice:
         return services.invoice_update(instance, actor=actor, **fields)
 
 
-class MedicalRecordViewSet(RecordViewSet):
+class MedicalRecordViewSet(RecordViewSet[models.MedicalRecord]):
     model = models.MedicalRecord
     serializer_class = api.MedicalRecordSerializer
     filterset_fields = ["pet", "veterinarian"]
 
 
-class EmployeeViewSet(RecordViewSet):
+class EmployeeViewSet(RecordViewSet[models.Employee]):
     model = models.Employee
     serializer_class = api.EmployeeSerializer
     filterset_fields = ["active", "position"]
 
 
-class ActivityLogViewSet(viewsets.ReadOnlyModelViewSet):
+class ActivityLogViewSet(viewsets.ReadOnlyModelViewSet[models.ActivityLog]):
     model = models.ActivityLog
     serializer_class = api.ActivityLogSerializer
     permission_classes = [RecordAccess]
     filterset_fields = ["action", "entity_type", "entity_id", "actor"]
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[models.ActivityLog]:
         return selectors.visible_records(self.model, self.request.user)
 
 
-class MeView(generics.RetrieveAPIView):
+class MeView(generics.RetrieveAPIView[models.User]):
     serializer_class = api.UserSerializer
 
-    def get_object(self) -> Any:
-        return self.request.user
+    def get_object(self) -> models.User:
+        return _signed_in(self.request)
 
 
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
@@ -143,6 +149,6 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
         try:
             return super().post(request, *args, **kwargs)
         except AuthenticationFailed:  # a wrong password, an unknown or disabled account
-            for throttle in self.get_throttles():
+            for throttle in cast("list[LoginUsernameThrottle | LoginAddressThrottle]", self.get_throttles()):  # throttle_classes
                 throttle.failed(request, self)
             raise

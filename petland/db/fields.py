@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, router
@@ -10,7 +11,11 @@ from django.db import models, router
 from realtime.speedups import orm as rows
 
 
-class ForeignKey(models.ForeignKey):
+_ST = TypeVar("_ST")  # what the field accepts (django-stubs' parameters)
+_GT = TypeVar("_GT")  # what it gives
+
+
+class ForeignKey(models.ForeignKey[_ST, _GT]):  # at run time, Django's ForeignKey[...] is ForeignKey itself
     """Django's ``ForeignKey``, whose ``full_clean()`` check that the target row exists is one
     prebuilt ``SELECT 1`` (``rows.exists``) instead of a new ORM query: 130 → 15 µs a key, on
     every write through the services. Same check, same error: the target's base manager, by
@@ -32,6 +37,6 @@ class ForeignKey(models.ForeignKey):
                 params={"model": target._meta.verbose_name, "pk": value, "field": self.remote_field.field_name, "value": value},
             )
 
-    def deconstruct(self) -> tuple[str, str, list, dict]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.ForeignKey", args, kwargs

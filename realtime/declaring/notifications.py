@@ -84,7 +84,8 @@ class NotificationService:
         sync_call = getattr(self.sync, name)  # AttributeError for names that are not send_<entity>_update
 
         async def send(action: str, data: Mapping[str, Any]) -> int:
-            return await database_sync_to_async(sync_call)(action, data)
+            sent: int = await database_sync_to_async(sync_call)(action, data)
+            return sent
 
         return send
 

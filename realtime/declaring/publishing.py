@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_delete
@@ -159,24 +159,36 @@ def _deleted_clearing(sender: type[models.Model], instance: models.Model, **kwar
 
 
 # --- deletes that change other rows in place ---------------------------------------------------
-def clearing_relations() -> list[models.ForeignKey]:
+def clearing_relations() -> list[models.ForeignKey[Any, Any]]:
     """Foreign keys of published models whose target's delete changes the row in place
     (``SET_NULL``, ``SET_DEFAULT``, ``SET(...)``): Django does it with ``QuerySet.update()``,
     which sends no signal, so these rows are published "updated" by the target's delete."""
-    kept = {models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING}
     return [
-        field
+        cast("models.ForeignKey[Any, Any]", field)  # a many-to-one relation
         for publication in registry().publications
         for field in publication.model._meta.concrete_fields
-        if field.is_relation and field.many_to_one and field.remote_field.on_delete not in kept
+        if _changed_in_place_by_delete(field)
     ]
+
+
+_KEPT_ON_DELETE = {models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING}
+
+
+def _changed_in_place_by_delete(field: models.Field[Any, Any]) -> bool:
+    remote = field.remote_field  # set on every relation
+    return bool(field.is_relation and field.many_to_one and remote is not None and remote.on_delete not in _KEPT_ON_DELETE)
+
+
+def _target(field: models.ForeignKey[Any, Any]) -> type[models.Model]:
+    # Resolved once the app registry is ready: a model class, never the string "self".
+    return cast(type[models.Model], field.related_model)
 
 
 def cleared_by_delete(instance: models.Model) -> list[tuple[type[models.Model], list[Any]]]:
     """Before ``instance`` is deleted: the published rows its delete will change in place."""
     found = []
     for field in clearing_relations():
-        if isinstance(instance, field.related_model):
+        if isinstance(instance, _target(field)):
             pks = selectors.pks_referring_to(instance, field)
             if pks:
                 found.append((field.model, pks))
@@ -203,7 +215,7 @@ def connect_signals() -> None:
         post_delete.connect(_deleted, sender=publication.model, dispatch_uid=f"{uid}:delete")
         if publication.track:
             post_init.connect(remember_tracked, sender=publication.model, dispatch_uid=f"{uid}:init")
-    for target in {field.related_model for field in clearing_relations()}:
+    for target in {_target(field) for field in clearing_relations()}:
         uid = f"realtime:clears:{target._meta.label_lower}"
         pre_delete.connect(_deleting, sender=target, dispatch_uid=f"{uid}:pre")
         post_delete.connect(_deleted_clearing, sender=target, dispatch_uid=f"{uid}:post")

@@ -59,7 +59,7 @@ class Publication:
     channel: str
     entity: str
     model: type[models.Model]
-    serializer: type[serializers.BaseSerializer]
+    serializer: type[serializers.BaseSerializer[Any]]
     access: Access = Access.AUTHENTICATED
     audience: Audience = _nobody
     notify: Notify = _no_notices
@@ -73,11 +73,13 @@ class Publication:
     def represent(self, instance: Any) -> dict[str, Any]:
         """The event data of ``instance``: what ``serializer(instance).data`` gives, from one
         serializer per publication whose fields are built once, not on every change."""
-        return _representer(self.serializer).to_representation(instance)
+        # A serializer class is hashable (``cache`` keys on it); typeshed checks ``__hash__`` on its instances.
+        data: dict[str, Any] = _representer(self.serializer).to_representation(instance)  # type: ignore[arg-type]
+        return data
 
 
 @cache
-def _representer(serializer_class: type[serializers.BaseSerializer]) -> serializers.BaseSerializer:
+def _representer(serializer_class: type[serializers.BaseSerializer[Any]]) -> serializers.BaseSerializer[Any]:
     representer = serializer_class()
     getattr(representer, "fields", None)  # build (and bind) the fields now, in one thread
     return representer

@@ -17,9 +17,10 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 
 from realtime import observability
 from realtime.log import event_log, selectors
@@ -46,10 +47,10 @@ class Hub:
         self.channels: defaultdict[str, ChannelIndex] = defaultdict(ChannelIndex)
         self._inbox: asyncio.Queue[Sequence[Delivery] | None] = asyncio.Queue()
         self._pending: dict[int, Delivery] = {}
-        self._outbox: asyncio.Queue[list[list]] = asyncio.Queue()  # this process's writes, for the layer
+        self._outbox: asyncio.Queue[list[list[Any]]] = asyncio.Queue()  # this process's writes, for the layer
         self._waiting: list[tuple[int, threading.Event]] = []  # (seq, set once it is fanned out)
         self._ready = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._seen_at_last_poll = 0
         self.gaps_filled = 0
         self.limits = SocketLimits()  # open sockets per user and address, replay budgets
@@ -171,7 +172,7 @@ class Hub:
             )
             await self._catch_up_and_open()
             return
-        channel_layer = get_channel_layer()
+        channel_layer = cast(BaseChannelLayer, get_channel_layer())  # a shared layer is configured (above)
         delay = 0.2
         warned = False
         while True:

@@ -17,10 +17,10 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.db import DEFAULT_DB_ALIAS
 
 from realtime import observability
@@ -82,7 +82,7 @@ class LayerPublisher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[list[list] | None] | None = None
+        self._queue: asyncio.Queue[list[list[Any]] | None] | None = None
         self._unsent = 0
         self._idle = threading.Condition()
         self._down_until = 0.0
@@ -98,7 +98,7 @@ class LayerPublisher:
         with self._idle:
             return self._idle.wait_for(lambda: self._unsent == 0, timeout)
 
-    def _start(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
+    def _start(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[list[list[Any]] | None]]:
         with self._lock:
             if self._loop is None:
                 ready = threading.Event()
@@ -128,14 +128,15 @@ class LayerPublisher:
                     self._unsent -= 1
                     self._idle.notify_all()
 
-    async def send(self, batch: list[list]) -> None:
+    async def send(self, batch: list[list[Any]]) -> None:
         """One ``group_send`` of a batch, from whichever event loop awaits it (this publisher's,
         or a hub's). Never raises: after a failure, batches are skipped for a second."""
         if time.monotonic() < self._down_until:
             return
         try:
             message = {"type": LAYER_MESSAGE_TYPE, "deployment": await current_deployment_identity(), "events": batch}
-            await get_channel_layer().group_send(setting("GROUP"), message)
+            channel_layer = cast(BaseChannelLayer, get_channel_layer())  # no layer: fails below, and is caught
+            await channel_layer.group_send(setting("GROUP"), message)
         except Exception:
             # The log keeps the events; hubs fetch them when they poll.
             observability.PUBLISH_FAILURES.inc()

@@ -4,6 +4,7 @@ reads), whose budget all of a user's sockets share so that reconnecting does not
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypeVar
 
 from realtime.conf import setting
 from realtime.delivery.buckets import Buckets
@@ -40,7 +41,10 @@ class SocketLimits:
         return self._replay_budgets.take(key, cost, rate=setting("MESSAGES_PER_SECOND"), burst=setting("MESSAGE_BURST"))
 
 
-def _decrement(counter: Counter, key: object) -> None:
+_Key = TypeVar("_Key")
+
+
+def _decrement(counter: Counter[_Key], key: _Key) -> None:
     counter[key] -= 1
     if counter[key] <= 0:
         del counter[key]

@@ -26,10 +26,10 @@ async def revalidate_forever(hub: Hub) -> None:
     interval = setting("REVALIDATE_INTERVAL")
     while True:
         await asyncio.sleep(interval)
-        subs = [sub for sub in hub.subscribers() if sub.user_id is not None]
+        subs = [(sub, sub.user_id) for sub in hub.subscribers() if sub.user_id is not None]
         if not subs:
             continue
-        user_ids = {sub.user_id for sub in subs}
+        user_ids = {user_id for _sub, user_id in subs}
         try:
             status = await database_sync_to_async(selectors.account_status)(user_ids)
         except Exception:
@@ -37,8 +37,8 @@ async def revalidate_forever(hub: Hub) -> None:
             continue
         accounts.drop_expired()
         accounts.remember(user_ids, status)  # new sockets of these users need no query
-        for sub in subs:
-            is_active, is_staff = status.get(sub.user_id, (False, False))
+        for sub, user_id in subs:
+            is_active, is_staff = status.get(user_id, (False, False))
             if not is_active or is_staff != sub.is_staff:
                 try:
                     await sub.revalidate(is_active=is_active, is_staff=is_staff)

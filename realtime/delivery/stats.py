@@ -10,7 +10,7 @@ import os
 import socket
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 import redis
@@ -29,7 +29,8 @@ PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _key_prefix() -> str:
-    return setting("STATS_KEY_PREFIX")
+    prefix: str = setting("STATS_KEY_PREFIX")
+    return prefix
 
 
 def report(
@@ -58,7 +59,7 @@ def processes() -> list[dict[str, Any]]:
         return []
     try:
         keys = list(redis_client.scan_iter(match=_key_prefix() + "*", count=100))
-        values = redis_client.mget(keys) if keys else []
+        values = cast("list[bytes | None]", redis_client.mget(keys)) if keys else []  # a synchronous client
     finally:
         redis_client.close()
     return sorted((orjson.loads(v) for v in values if v), key=lambda p: p["process"])

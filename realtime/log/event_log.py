@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 
@@ -41,7 +41,7 @@ class Delivery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame", messages.websocket_frame(self.text))
 
-    def to_wire(self) -> list:
+    def to_wire(self) -> list[Any]:
         return [
             self.seq,
             self.channel,
@@ -55,7 +55,7 @@ class Delivery:
         ]
 
     @classmethod
-    def from_wire(cls, row: list) -> Delivery:
+    def from_wire(cls, row: list[Any]) -> Delivery:
         seq, channel, kind, record_id, audience, public, staff_visible, text, created_at = row
         return cls(seq, channel, kind, record_id, frozenset(audience), public, staff_visible, text, created_at)
 
@@ -78,7 +78,7 @@ class Delivery:
 def append(
     *,
     channel: str,
-    payload: dict,
+    payload: dict[str, Any],
     record_id: str = "",
     audience: Iterable[int] = (),
     public: bool = False,
@@ -198,11 +198,11 @@ def _number_batch(limit: int) -> list[Event]:
         elif not EventCounter.objects.filter(pk=1).exists():
             EventCounter.objects.create(pk=1, last_seq=0)
             return _number_batch(limit)
-    events.sort(key=lambda e: e.seq)
+    events.sort(key=lambda e: cast(int, e.seq))  # every one was numbered above
     return events
 
 
-def _run(connection: Any, sql: str, params: list) -> list[Event]:
+def _run(connection: Any, sql: str, params: list[Any]) -> list[Event]:
     """The events a numbering statement returns (every column, as ``rows.instances`` reads)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -217,6 +217,7 @@ def _lock_counter(connection: Any, counter: str) -> int:
             cursor.execute(f"SELECT {quote('last_seq')} FROM {counter} WHERE {quote('id')} = 1 FOR UPDATE")
             row = cursor.fetchone()
             if row is not None:
-                return row[0]
+                last_seq: int = row[0]
+                return last_seq
             cursor.execute(f"INSERT INTO {counter} ({quote('id')}, {quote('last_seq')}) VALUES (1, 0) ON CONFLICT DO NOTHING")
     raise RuntimeError("the event counter row could not be created")

@@ -40,7 +40,8 @@ def now_iso() -> str:
 def to_json_data(data: Any) -> dict[str, Any]:
     """Plain JSON primitives only (no Decimal, datetime or model instance), or TypeError."""
     try:
-        return orjson.loads(orjson.dumps(data))
+        copy: dict[str, Any] = orjson.loads(orjson.dumps(data))
+        return copy
     except TypeError as exc:
         raise TypeError(f"event data must be JSON primitives: {exc}") from None
 

@@ -126,13 +126,13 @@ def account_status(user_ids: set[int]) -> dict[int, tuple[bool, bool]]:
     return {pk: (is_active, is_staff) for pk, is_active, is_staff in users}
 
 
-def recent_messages(channel: str, *, upto: int, limit: int, user_id: int | None, is_staff: bool) -> list[dict]:
+def recent_messages(channel: str, *, upto: int, limit: int, user_id: int | None, is_staff: bool) -> list[dict[str, Any]]:
     """The client messages of a channel's newest events up to ``upto`` that the user may see,
     oldest first (a page's initial state before its socket takes over)."""
     rows = Event.objects.filter(channel=channel, seq__isnull=False, seq__lte=upto).filter(visible_to(user_id, is_staff))
     return [{**event.payload, "event_id": event.seq} for event in reversed(rows.order_by("-seq")[:limit])]
 
 
-def pks_referring_to(instance: models.Model, field: models.ForeignKey) -> list[Any]:
+def pks_referring_to(instance: models.Model, field: models.ForeignKey[Any, Any]) -> list[Any]:
     """The primary keys of the rows whose foreign key ``field`` points at ``instance``."""
     return list(field.model._base_manager.filter(**{field.name: instance}).values_list("pk", flat=True))

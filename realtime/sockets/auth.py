@@ -46,7 +46,8 @@ class SocketUser:
 def token_from_scope(scope: dict[str, Any]) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            kind, _, token = value.decode("latin-1").partition(" ")
+            header: str = value.decode("latin-1")
+            kind, _, token = header.partition(" ")
             if kind.lower() == "bearer" and token.strip():
                 return token.strip()
     return query_param(scope, "token")
@@ -81,7 +82,9 @@ async def user_for_ticket(ticket: str) -> tuple[SocketUser | AnonymousUser, str 
 
 
 async def _active_user(user_id: Any | None, refusal: str) -> tuple[SocketUser | AnonymousUser, str | None]:
-    found = await accounts.status(user_id) if user_id is not None else None
+    if user_id is None:
+        return ANONYMOUS, refusal
+    found = await accounts.status(user_id)
     if found is None:
         return ANONYMOUS, refusal
     is_active, is_staff = found
@@ -108,7 +111,7 @@ class RealtimeAuthMiddleware:
         if token is not None or ticket is not None:
             if token is not None:
                 scope["user"], error = await user_for_token(token)
-            else:
+            elif ticket is not None:
                 scope["user"], error = await user_for_ticket(ticket)
             if error is not None:  # only then: one key more makes the dict grow a size
                 scope["auth_error"] = error

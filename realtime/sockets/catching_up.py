@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from realtime import observability
 from realtime.conf import setting
 from realtime.log import messages, selectors
 from realtime.log import threads as log_reads
 
+if TYPE_CHECKING:
+    from realtime.sockets.socket_state import SocketState
+else:
+    SocketState = object
 
-class CatchingUp:
+
+class CatchingUp(SocketState):
     """The catching-up part of ``ChannelConsumer``."""
 
     def _catch_up(self, work: Coroutine[Any, Any, None]) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -58,10 +58,10 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     _unsent: Callable[[], int] | None = None  # bytes daphne holds for this socket beyond the kernel
     _queue: deque[Delivery] | None = None  # events waiting for the sender task
     _queued_bytes = 0  # of the queue and the held-back buffer
-    _sender: asyncio.Task | None = None
-    _catching_up: asyncio.Task | None = None  # a replay or the stored notifications being sent
+    _sender: asyncio.Task[None] | None = None
+    _catching_up: asyncio.Task[None] | None = None  # a replay or the stored notifications being sent
     _deferred: deque[tuple[str | None, bytes | None]] | None = None  # messages that arrived meanwhile
-    _tasks: set[asyncio.Task] | None = None  # other background work that must not be garbage-collected
+    _tasks: set[asyncio.Future[Any]] | None = None  # other background work that must not be garbage-collected
     _backlog_ids: frozenset[str] = frozenset()  # stored notifications sent at connect
     _registered = False  # accepted and added to the hub once
     _finished = False
@@ -95,9 +95,9 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
 
     async def connect(self) -> None:
         self.channel = self.scope["url_route"]["kwargs"]["channel"]
-        self.record_filter: set[str] | None = None
+        self.record_filter = None
         self.floor = 0  # events up to this seq were already sent or are covered by a replay
-        self._buffer: list[Delivery] | None = []  # live events held back until ready/replayed
+        self._buffer = []  # live events held back until ready/replayed
         self.sent = 0
         self.opened = time.monotonic()
         client = self.scope.get("client") or ("?", 0)
@@ -105,8 +105,8 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         self.publication = registry().for_channel(self.channel)
         user = self.scope.get("user")
         authenticated = bool(user is not None and user.is_authenticated and user.is_active)
-        self.user_id = user.pk if authenticated else None
-        self.is_staff = bool(authenticated and user.is_staff)
+        self.user_id = user.pk if authenticated and user is not None else None
+        self.is_staff = bool(authenticated and user is not None and user.is_staff)
 
         if self.publication is None:
             return await self._refuse(close_codes.NOT_FOUND, "not_found", f"Unknown channel {self.channel!r}.")
@@ -188,7 +188,7 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         if not is_active:
             self._background(self._end(close_codes.UNAUTHENTICATED, "unauthenticated", "This account was disabled."))
         elif is_staff != self.is_staff:
-            if not is_staff and self.publication.access is Access.STAFF:
+            if not is_staff and self.publication is not None and self.publication.access is Access.STAFF:
                 self._background(self._end(close_codes.FORBIDDEN, "forbidden", "Staff rights were removed."))
             elif self.hub is not None:
                 self.hub.discard(self)
@@ -218,7 +218,7 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         if closer is None or not closer(close_codes.GOING_AWAY):
             self._background(self.base_send({"type": "websocket.close", "code": close_codes.GOING_AWAY}))
 
-    def _background(self, work: Coroutine[Any, Any, Any] | asyncio.Future) -> None:
+    def _background(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
         if self._tasks is None:
             self._tasks = set()

@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from channels.db import database_sync_to_async
 
@@ -24,8 +24,13 @@ from realtime.sockets.client_messages import event_id as resume_event_id
 
 MAX_SUBSCRIBED_IDS = 1000
 
+if TYPE_CHECKING:
+    from realtime.sockets.socket_state import SocketState
+else:
+    SocketState = object
 
-class ClientProtocol:
+
+class ClientProtocol(SocketState):
     """The client-message part of ``ChannelConsumer``."""
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -106,12 +111,18 @@ class ClientProtocol:
 
     async def _on_mark_read(self, message: dict[str, Any]) -> None:
         marked = await database_sync_to_async(services.notifications_mark_read)(
-            user_id=self.user_id, ids=notification_ids(message)
+            user_id=self._own_user_id(), ids=notification_ids(message)
         )
         await self.send(messages.control("marked_read", ids=marked))
 
     async def _on_ack(self, message: dict[str, Any]) -> None:
-        await database_sync_to_async(services.notifications_acknowledge)(user_id=self.user_id, ids=notification_ids(message))
+        await database_sync_to_async(services.notifications_acknowledge)(
+            user_id=self._own_user_id(), ids=notification_ids(message)
+        )
+
+    def _own_user_id(self) -> int:
+        # ack and mark_read are handled only on the signed-in user's own notification channel (``_handle``).
+        return cast(int, self.user_id)
 
     def _narrow(self, kind: str, ids: set[str]) -> None:
         if kind == "subscribe":

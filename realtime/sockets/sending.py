@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
 
@@ -19,8 +20,13 @@ from realtime.observability import delivery_log, security_log
 
 NOTIFICATION = "notification"
 
+if TYPE_CHECKING:
+    from realtime.sockets.socket_state import SocketState
+else:
+    SocketState = object
 
-class Sending:
+
+class Sending(SocketState):
     """The sending half of ``ChannelConsumer``."""
 
     def push_now(self, deliveries: list[Delivery]) -> bool:

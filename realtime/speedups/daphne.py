@@ -32,7 +32,7 @@ def _daphne_protocol(send: Any) -> Any | None:
     """The autobahn protocol behind daphne's ``send``; None for another server, or a ``send``
     wrapped by middleware."""
     func = getattr(send, "func", None)
-    args = getattr(send, "args", ())
+    args: tuple[Any, ...] = getattr(send, "args", ())
     if getattr(func, "__qualname__", "") != "Server.handle_reply" or len(args) != 1:
         return None
     protocol = args[0]
@@ -82,7 +82,8 @@ def _unsent(protocol: Any) -> int:
     queued = sum(len(data) for data, _sync in protocol.send_queue) if protocol.send_queue else 0
     if transport is None:
         return queued
-    return queued + len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    unsent: int = queued + len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    return unsent
 
 
 def release_upgrade_request(send: Any) -> None:
@@ -94,7 +95,7 @@ def release_upgrade_request(send: Any) -> None:
     socket). As a producer the channel does nothing any more: its request never finishes, and
     ``HTTPChannel.pauseProducing`` only pauses the transport between requests."""
     protocol = _daphne_protocol(send)
-    transport = getattr(protocol, "transport", None)
+    transport: Any = getattr(protocol, "transport", None)
     channel = getattr(transport, "producer", None)
     if isinstance(channel, http.HTTPChannel):
         transport.unregisterProducer()
@@ -122,7 +123,7 @@ def skip_eager_debug_formatting() -> None:
     values on one line at a tenth of the cost; nothing but autobahn's debug output changes."""
     from autobahn.websocket import protocol
 
-    protocol.pformat = repr
+    protocol.pformat = repr  # type: ignore[assignment]  # the speed-up: repr for pformat, which autobahn calls with one argument
 
 
 def _write(protocol: Any, frame: bytes) -> bool:

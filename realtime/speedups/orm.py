@@ -34,7 +34,7 @@ class _Shape:
 
     columns: str  # the quoted, table-qualified columns, for a SELECT or a RETURNING
     attnames: list[str]
-    converters: list[tuple[int, list[Callable], Any]]  # (column index, converters, column)
+    converters: list[tuple[int, list[Callable[..., Any]], Any]]  # (column index, converters, column)
 
 
 @functools.cache
@@ -87,7 +87,7 @@ def _exists(model: type[models.Model], alias: str) -> str:
     return f"SELECT 1 FROM {quote(opts.db_table)} WHERE {quote(opts.pk.column)} = %s LIMIT 1"
 
 
-def _in_range(field: models.Field, value: Any, connection: Any) -> bool:
+def _in_range(field: models.Field[Any, Any], value: Any, connection: Any) -> bool:
     kind = field.get_internal_type()
     if kind not in connection.ops.integer_field_ranges:
         return True

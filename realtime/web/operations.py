@@ -72,7 +72,7 @@ def _check_channel_layer() -> str:
     return "ok"
 
 
-async def _close_channel(layer: Any, channel: str, receiving: asyncio.Future) -> None:
+async def _close_channel(layer: Any, channel: str, receiving: asyncio.Future[Any]) -> None:
     """Forget a channel made by ``new_channel``. Channels has no ``delete_channel()``; its
     stand-in in channels_redis's pub/sub layer is a cancelled ``receive``, which drops the
     channel's queue and unsubscribes it in Redis. A receive that took its message cleaned up
@@ -110,5 +110,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
     registry: Any = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

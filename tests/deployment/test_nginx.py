@@ -19,7 +19,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.realtime.conftest import token_for
-from tests.realtime.test_operations import gauge, scrape
+from tests.support.metrics import gauge, scrape
 from tests.support.servers import ROOT, Daphne, LoopbackServer, free_port, http_json, run_in_shell, wait_for_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]

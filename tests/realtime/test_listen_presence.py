@@ -40,7 +40,7 @@ def test_listen_presence_joins_the_record_and_prints_who_comes_changes_and_goes(
     luna = PetFactory(owner=alice, name="Luna")
     sam = listening("pets", "--user", staff.username, "--presence", str(luna.pk), "--json", "--url", server.ws)
 
-    state = json.loads(sam.line(timeout=20))
+    state = json.loads(sam.line(timeout=60))
     assert set(state) == {"type", "channel", "record_id", "members"} | ({"count"} & set(state))
     assert (state["type"], state["channel"], state["record_id"]) == ("presence_state", "pets", luna.pk)
     assert [(m["user_id"], m["name"], m["is_staff"], m["state"]) for m in state["members"]] == [
@@ -49,8 +49,8 @@ def test_listen_presence_joins_the_record_and_prints_who_comes_changes_and_goes(
     datetime.fromisoformat(state["members"][0]["since"])
 
     ada_listening = listening("pets", "--user", ada.username, "--presence", str(luna.pk), "--editing", "--url", server.ws)
-    assert ada_listening.line(timeout=20).startswith(f"presence pets #{luna.pk}: here ")  # a readable line
-    diff = json.loads(sam.line(timeout=20))
+    assert ada_listening.line(timeout=60).startswith(f"presence pets #{luna.pk}: here ")  # a readable line
+    diff = json.loads(sam.line(timeout=60))
     assert (diff["type"], diff["record_id"], diff["leaves"]) == ("presence_diff", luna.pk, [])
     assert [(m["user_id"], m["name"], m["state"]) for m in diff["joins"]] == [(str(ada.pk), "Ada", "editing")]
 
@@ -67,11 +67,11 @@ def test_listen_watch_prints_a_records_presence_without_joining_it(server, liste
 
     editor = listening("pets", "--user", ada.username, "--presence", str(milo.pk), "--editing", "--url", server.ws)
 
-    line = watcher.line(timeout=20)
+    line = watcher.line(timeout=60)
     assert line.startswith(f"presence pets #{milo.pk}: ")
     assert f"Ada (user {ada.pk}, editing since " in line
     assert "Sam" not in line  # watching is not membership
-    here = editor.line(timeout=20)
+    here = editor.line(timeout=60)
     assert here.startswith(f"presence pets #{milo.pk}: here Ada (user {ada.pk}, editing since ") and "Sam" not in here
 
 
@@ -79,9 +79,9 @@ def test_listen_presence_on_a_record_one_may_not_see_is_refused_and_the_socket_s
     bobs = PetFactory(owner=bob, name="Rex")
     listener = listening("pets", "--user", alice.username, "--presence", str(bobs.pk), "--count", "1", "--url", server.ws)
 
-    assert "error forbidden" in listener.status("error", timeout=20)
+    assert "error forbidden" in listener.status("error", timeout=60)
     PetFactory(owner=alice, name="Luna")  # still listening: her own pet's event arrives
-    assert "name='Luna'" in listener.line(timeout=20)
+    assert "name='Luna'" in listener.line(timeout=60)
     assert listener.wait() == 0
 
 

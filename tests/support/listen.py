@@ -1,5 +1,6 @@
 """``manage.py listen`` in a process of its own, its output read line by line, for the tests
-of the terminal client (tests/realtime/test_commands.py, test_listen_presence.py)."""
+of the terminal client's presence (tests/realtime/test_listen_presence.py). The waits are
+generous: on a loaded machine the command alone takes over ten seconds to start."""
 
 from __future__ import annotations
 
@@ -36,16 +37,16 @@ class Listen:
         for pump in self.pumps:
             pump.start()
 
-    def line(self, timeout: float = 10) -> str:
+    def line(self, timeout: float = 30) -> str:
         return self.out.get(timeout=timeout)
 
-    def status(self, containing: str, timeout: float = 15) -> str:
+    def status(self, containing: str, timeout: float = 60) -> str:
         while True:
             line = self.err.get(timeout=timeout)
             if containing in line:
                 return line
 
-    def wait(self, timeout: float = 15) -> int:
+    def wait(self, timeout: float = 60) -> int:
         code = self.proc.wait(timeout)
         for pump in self.pumps:
             pump.join(5)

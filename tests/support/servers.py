@@ -1,5 +1,6 @@
 """Real server processes for tests: daphne on a free loopback port, sharing the test database
-and the Redis of this test run; and one-off writer processes (``manage.py shell -c``)."""
+and the Redis of this test run; and one-off writer processes (``manage.py shell -c``). They run
+the project of this test run: PetLand, or the example project (examples/clinic) for its suite."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
@@ -21,6 +23,26 @@ ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 40.0  # a daphne's start on a loaded machine: imports, checks, the first request
 
 
+@dataclass(frozen=True)
+class Project:
+    """What a child process needs to run a project: where its ``manage.py`` is, its ASGI
+    application, a URL that answers once it has started, and the variable of its Redis prefix."""
+
+    root: Path
+    application: str
+    ready_path: str
+    redis_prefix_variable: str
+
+
+PETLAND = Project(ROOT, "petland.asgi:application", "/api/services/", "REALTIME_REDIS_PREFIX")
+CLINIC = Project(ROOT / "examples" / "clinic", "clinic.asgi:application", "/healthz", "CLINIC_REDIS_PREFIX")
+
+
+def this_project() -> Project:
+    """The project whose settings this test run uses (both suites' settings are ``tests.settings``)."""
+    return CLINIC if settings.ROOT_URLCONF == "clinic.urls" else PETLAND
+
+
 def database_url() -> str:
     """The URL of the test database this process uses, for child processes."""
     db = connection.settings_dict
@@ -31,10 +53,13 @@ def database_url() -> str:
 
 
 def child_env(**extra: str) -> dict[str, str]:
+    project = this_project()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
-    env["REALTIME_REDIS_PREFIX"] = (
-        settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", env.get("REALTIME_REDIS_PREFIX", ""))
+    env[project.redis_prefix_variable] = (
+        settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", env.get(project.redis_prefix_variable, ""))
     )
+    if project is not PETLAND:  # realtime/ (and bench/) from the repository, as if installed
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env.update(extra)
     return env
 
@@ -90,16 +115,19 @@ class LoopbackServer:
 
 class Daphne(LoopbackServer):
     """The project under daphne, sharing this test run's database and Redis; started once it
-    answers ``/api/services/``. Its output goes to ``proc.stdout`` (a text pipe) or, with
-    ``log``, to that file."""
-
-    application = "petland.asgi:application"
+    answers its ``ready_path`` (PetLand's ``/api/services/``). Its output goes to ``proc.stdout``
+    (a text pipe) or, with ``log``, to that file."""
 
     def __init__(self, port: int | None = None, *, args: tuple[str, ...] = (), log: Path | None = None, **env: str):
         super().__init__(port)
         self.args = args  # more daphne options, e.g. ("--proxy-headers",) as docs/deployment.md runs it
         self.log = log
         self.env = env
+        self.project = this_project()
+
+    @property
+    def application(self) -> str:
+        return self.project.application
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.args, self.application]
@@ -109,8 +137,8 @@ class Daphne(LoopbackServer):
         self.proc = start_server(
             self.command(),
             port=self.port,
-            ready_path="/api/services/",
-            cwd=ROOT,
+            ready_path=self.project.ready_path,
+            cwd=self.project.root,
             env=child_env(**self.env),
             timeout=START_SECONDS,
             log=self.log,
@@ -127,7 +155,7 @@ class Uvicorn(Daphne):
             sys.executable,
             "-m",
             "uvicorn",
-            "petland.asgi:application",
+            self.application,
             "--host",
             "127.0.0.1",
             "--port",
@@ -179,7 +207,7 @@ def start_in_shell(code: str, **env: str) -> subprocess.Popen:
     """Like ``run_in_shell``, without waiting for it."""
     return subprocess.Popen(
         [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
+        cwd=this_project().root,
         env=child_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -191,7 +219,7 @@ def run_in_shell(code: str, **env: str) -> subprocess.CompletedProcess:
     """Run Python in ``manage.py shell`` in a separate OS process (as a developer would)."""
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
+        cwd=this_project().root,
         env=child_env(**env),
         capture_output=True,
         text=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,20 +71,26 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("CLINIC_SQLITE_NAME", str(BASE_DIR / "db.sqlite3")),
-        # The server's threads and a shell write to one file: WAL and IMMEDIATE transactions
-        # wait for each other instead of failing with "database is locked".
-        "OPTIONS": {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
-        "TEST": {"NAME": os.environ.get("CLINIC_TEST_SQLITE_NAME", str(BASE_DIR / "test-db.sqlite3"))},
+# DATABASE_URL (e.g. postgres://user@host:5432/clinic) when it is set; else an SQLite file.
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("CLINIC_SQLITE_NAME", str(BASE_DIR / "db.sqlite3")),
+        }
     }
-}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The server's threads and a shell write to one file: WAL and IMMEDIATE transactions
+    # wait for each other instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("CLINIC_TEST_SQLITE_NAME", str(BASE_DIR / "test-db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"

@@ -1,7 +1,9 @@
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 
-from visits.models import Visit
+from visits.models import Treatment, Vet, Visit
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -23,3 +25,18 @@ class VisitFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(UserFactory)
     pet_name = "Luna"
+
+
+class TreatmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Treatment
+
+    name = factory.Sequence(lambda n: f"Treatment {n}")
+    price = Decimal("40.00")
+
+
+class VetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vet
+
+    name = factory.Sequence(lambda n: f"Dr. Vet {n}")

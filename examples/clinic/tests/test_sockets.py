@@ -33,7 +33,13 @@ async def test_a_change_to_alices_visit_reaches_alice_and_staff_and_not_bob(open
     for socket in (alice_socket, staff_socket):
         created, updated = await socket.receive(), await socket.receive()
         assert (created["type"], created["entity_type"], created["action"]) == ("realtime_update", "visits", "created")
-        assert created["data"] == {"visit_id": visit.pk, "user_id": alice.pk, "pet_name": "Luna", "status": "booked"}
+        assert created["data"] == {
+            "visit_id": visit.pk,
+            "user_id": alice.pk,
+            "pet_name": "Luna",
+            "status": "booked",
+            "vet_id": None,
+        }
         assert created["event_id"] > ready["last_event_id"]
         assert updated["action"] == "updated" and updated["data"]["status"] == "done"
         assert updated["event_id"] > created["event_id"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from realtime import Publication
-from visits.models import Visit
+from realtime import Access, Publication
+from visits.models import Treatment, Vet, Visit
 
 
 class VisitEventSerializer(serializers.ModelSerializer):
@@ -16,7 +16,28 @@ class VisitEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Visit
-        fields = ["visit_id", "user_id", "pet_name", "status"]
+        fields = ["visit_id", "user_id", "pet_name", "status", "vet_id"]
+
+
+class TreatmentEventSerializer(serializers.ModelSerializer):
+    """The ``data`` of a ``realtime_update`` on ``ws/treatments/`` (public)."""
+
+    treatment_id = serializers.IntegerField(source="pk")
+    price = serializers.DecimalField(max_digits=8, decimal_places=2)  # a string: "40.00"
+
+    class Meta:
+        model = Treatment
+        fields = ["treatment_id", "name", "price"]
+
+
+class VetEventSerializer(serializers.ModelSerializer):
+    """The ``data`` of a ``realtime_update`` on ``ws/vets/`` (staff only)."""
+
+    vet_id = serializers.IntegerField(source="pk")
+
+    class Meta:
+        model = Vet
+        fields = ["vet_id", "name", "on_duty"]
 
 
 def owner(visit: Visit) -> list[int]:
@@ -26,4 +47,6 @@ def owner(visit: Visit) -> list[int]:
 
 PUBLICATIONS = [
     Publication("visits", "visit", Visit, VisitEventSerializer, audience=owner),
+    Publication("treatments", "treatment", Treatment, TreatmentEventSerializer, access=Access.PUBLIC),
+    Publication("vets", "vet", Vet, VetEventSerializer, access=Access.STAFF),
 ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from visits.models import Visit
 
 
 @transaction.atomic
-def visit_book(*, owner: AbstractBaseUser, pet_name: str) -> Visit:
+def visit_book(*, owner: User, pet_name: str) -> Visit:
     visit = Visit(owner=owner, pet_name=pet_name)
     visit.full_clean()
     visit.save()

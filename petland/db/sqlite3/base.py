@@ -74,9 +74,11 @@ def pool_options(options: Any) -> dict[str, Any] | None:
 
 
 class DatabaseCreation(creation.DatabaseCreation):
+    connection: DatabaseWrapper
+
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
         self.connection.close_pool()
-        super()._destroy_test_db(test_database_name, verbosity)
+        super()._destroy_test_db(test_database_name, verbosity)  # type: ignore[misc]  # private to Django: not in django-stubs
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -133,7 +135,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             and pool.give(connection)
         ):
             return
-        super()._close()
+        super()._close()  # type: ignore[misc]  # private to Django: not in django-stubs
 
     def disable_constraint_checking(self) -> bool:
         disabled = super().disable_constraint_checking()

@@ -36,8 +36,8 @@ SERVICES = {
 }
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 class Command(BaseCommand):
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<6} / {password:<14} {role}")
 
     def ensure(self, model: type[models.Model], lookup: dict[str, Any], **fields: Any) -> Any:
-        existing = model.objects.filter(**lookup).first()
+        existing = model._default_manager.filter(**lookup).first()
         if existing is not None:
             return existing
         self.created += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -134,16 +134,17 @@ class Command(BaseCommand):
         try:
             text = ws.recv()
         except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else None
-            if code in FINAL_CLOSE_CODES:
-                raise Refused(f"Refused ({code} {FINAL_CLOSE_CODES[code]}): {self.refusal or closed.rcvd.reason}") from None
+            received = closed.rcvd
+            if received is not None and received.code in FINAL_CLOSE_CODES:
+                code = received.code
+                raise Refused(f"Refused ({code} {FINAL_CLOSE_CODES[code]}): {self.refusal or received.reason}") from None
             raise
         try:
             message = json.loads(text)
         except (TypeError, ValueError):
             self._status(f"ignored a frame that is not JSON: {text!r:.80}")
             return str(text), None
-        return text, message if isinstance(message, dict) else None
+        return cast(str, text), message if isinstance(message, dict) else None  # the server sends text frames only
 
     def _handle(self, ws: ClientConnection, text: str, message: dict[str, Any], channel: str) -> bool:
         """Print one message (``text`` as received, with --json); True when it was an event."""

@@ -1,0 +1,3 @@
+from channels._types import ASGIApp
+
+def AuthMiddlewareStack(inner: ASGIApp) -> ASGIApp: ...
