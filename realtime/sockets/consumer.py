@@ -183,12 +183,13 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
 
     async def revalidate(self, *, is_active: bool, is_staff: bool) -> None:
         """The user's account changed while connected: stop what they may no longer see."""
-        if self.hub is not None and (not is_active or (not is_staff and self.publication.access is Access.STAFF)):
+        staff_only = self.publication is not None and self.publication.access is Access.STAFF
+        if self.hub is not None and (not is_active or (not is_staff and staff_only)):
             self.hub.presence.leave_all(self)  # at once: no held-back leave for lost rights
         if not is_active:
             self._background(self._end(close_codes.UNAUTHENTICATED, "unauthenticated", "This account was disabled."))
         elif is_staff != self.is_staff:
-            if not is_staff and self.publication is not None and self.publication.access is Access.STAFF:
+            if not is_staff and staff_only:
                 self._background(self._end(close_codes.FORBIDDEN, "forbidden", "Staff rights were removed."))
             elif self.hub is not None:
                 self.hub.discard(self)
