@@ -70,7 +70,9 @@ export type ServerMessage =
   | ErrorMessage
   | { type: "pong" }
   | { type: "subscriptions"; ids: Array<number | string> | null }
-  | { type: "marked_read"; ids: number[] };
+  | { type: "marked_read"; ids: number[] }
+  | PresenceStateMessage
+  | PresenceDiffMessage;
 
 export interface StateDetail {
   code?: number;
@@ -208,3 +210,95 @@ export declare class RealtimeChat {
   typing(): boolean;
   markRead(upTo: number): Promise<{ [key: string]: unknown; up_to: number }>;
 }
+
+// --- presence (docs/client.md, "Presence") ---------------------------------------------------
+
+export type PresenceStateName = "viewing" | "editing";
+
+export declare const PresenceState: Readonly<{ VIEWING: "viewing"; EDITING: "editing" }>;
+
+/** The server's limits: records one socket may join, and records it may watch. */
+export declare const PRESENCE_LIMITS: Readonly<{ joined: 50; watched: 100 }>;
+
+export type RecordId = number | string;
+
+/** A user on a record (one member however many tabs they have open: the stronger state wins). */
+export interface PresenceMember {
+  user_id: string;
+  name: string;
+  is_staff: boolean;
+  state: PresenceStateName;
+  /** ISO 8601: when the member arrived. */
+  since: string;
+}
+
+export interface PresenceStateMessage {
+  type: "presence_state";
+  channel: string;
+  record_id: RecordId;
+  /** At most 100 members... */
+  members: PresenceMember[];
+  /** ...and how many there are in all. */
+  count?: number;
+}
+
+export interface PresenceDiffMessage {
+  type: "presence_diff";
+  channel: string;
+  record_id: RecordId;
+  /** Members who arrived or whose state changed (a state change is not a leave). */
+  joins: PresenceMember[];
+  /** The user ids of members who are gone. */
+  leaves: string[];
+  count?: number;
+}
+
+export interface PresenceChange {
+  count: number;
+  /** The members except the user of the socket. */
+  others: PresenceMember[];
+  /** The presence_state or presence_diff that changed them. */
+  message: PresenceStateMessage | PresenceDiffMessage;
+}
+
+export interface PresenceOptions {
+  /** This user's state on the record; default "viewing". */
+  state?: PresenceStateName;
+  /** The current members (this user included), whenever they change. */
+  onChange?: (members: PresenceMember[], change: PresenceChange) => void;
+  /** An error frame that names this record (the join was refused). */
+  onError?: (message: ErrorMessage & { record_id?: RecordId }) => void;
+}
+
+export interface PresenceHandle {
+  readonly recordId: RecordId;
+  readonly state: PresenceStateName;
+  readonly left: boolean;
+  readonly members: PresenceMember[];
+  readonly others: PresenceMember[];
+  readonly count: number;
+  /** Change this user's state on the record. */
+  update(state: PresenceStateName): void;
+  /** Leave the record; the handle cannot be used afterwards. */
+  leave(): void;
+}
+
+export interface PresenceWatch {
+  readonly stopped: boolean;
+  /** The members of one watched record (empty when nobody has it open). */
+  members(recordId: RecordId): PresenceMember[];
+  /** Watch these records instead (at most 100); [] watches none. */
+  update(recordIds: RecordId[]): void;
+  /** Watch nothing any more. */
+  stop(): void;
+}
+
+/** Join a record's presence on an open (or opening) channel; joined again after every reconnect. */
+export declare function presence(channel: RealtimeChannel, recordId: RecordId, options?: PresenceOptions): PresenceHandle;
+
+/** Follow who has some records open, without joining them; one watch per channel. */
+export declare function watchPresence(
+  channel: RealtimeChannel,
+  recordIds: RecordId[],
+  onChange: (recordId: RecordId, members: PresenceMember[], change: { count: number; message: PresenceStateMessage | PresenceDiffMessage | null }) => void,
+): PresenceWatch;
