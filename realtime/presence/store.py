@@ -7,6 +7,8 @@ one pipeline, and an HGETALL when the topic is new to the process."""
 
 from __future__ import annotations
 
+import functools
+
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -199,9 +201,12 @@ def entries_now(topic: TopicKey) -> Remote | None:
     url = setting("PRESENCE_REDIS_URL")
     if not url:
         return None
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        found: dict[bytes, bytes] = client.hgetall(topic_key(topic))  # type: ignore[assignment]  # sync client
-        return decode(found)
-    finally:
-        client.close()
+    found: dict[bytes, bytes] = _sync_client(url).hgetall(topic_key(topic))  # type: ignore[assignment]  # sync client
+    return decode(found)
+
+
+@functools.cache
+def _sync_client(url: str) -> redis.Redis:
+    """One client per URL for the process's sync reads: its pool keeps the connections open
+    (a connection per read cost a chat post ~3.6 ms of CPU), and it is thread-safe."""
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
