@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.factories import PASSWORD, PetFactory, StaffFactory
 from tests.support.servers import ROOT, Daphne, run_in_shell
@@ -131,6 +131,12 @@ class Problems:
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
+
+
+# Playwright's assertions wait 5 s by default, less than the pages' own actions (10 s below): on a
+# loaded 2-core CI machine a live update or a page's first render can take longer than that. A
+# wait is only as long as the thing takes; a test still fails when it never happens.
+expect.set_options(timeout=15_000)
 
 
 @contextmanager
