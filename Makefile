@@ -19,11 +19,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-# A development .env that settings read (petland/settings.py): DEBUG on and a secret key of its
-# own. Written once, never overwritten; variables set in the environment win over it.
+# A development .env that settings read (petland/settings.py): DEBUG on, a secret key and a Web
+# Push (VAPID) key pair of its own (when the project's virtualenv is there to make one: `make run`
+# installs it first). Written once, never overwritten; variables set in the environment win over it.
 .env:
-	@$(PYTHON) -c 'import secrets; print("# Written by make run for local development: DEBUG on and a generated secret key.\n# Never use it in production; variables set in the environment win over this file.\nDJANGO_DEBUG=1\nDJANGO_SECRET_KEY=" + secrets.token_urlsafe(50))' > $@
-	@echo "wrote .env (development settings: DJANGO_DEBUG=1 and a generated DJANGO_SECRET_KEY)"
+	@$(PYTHON) -c 'import secrets; print("# Written by make run for local development: DEBUG on, a generated secret key and Web Push keys.\n# Never use it in production; variables set in the environment win over this file.\nDJANGO_DEBUG=1\nDJANGO_SECRET_KEY=" + secrets.token_urlsafe(50))' > $@.tmp
+	@if [ -x $(PY) ] && [ -f manage.py ]; then \
+	  DJANGO_DEBUG=1 DJANGO_ENV_FILE= $(PY) manage.py webpush_keys >> $@.tmp && echo "WEBPUSH_SUBJECT=mailto:admin@localhost" >> $@.tmp; fi
+	@mv $@.tmp $@
+	@echo "wrote .env (development settings: DJANGO_DEBUG=1, a generated DJANGO_SECRET_KEY and, with the virtualenv, a VAPID key pair)"
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

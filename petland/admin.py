@@ -13,7 +13,9 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import models as db_models
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 from petland import activity, models, services
 
@@ -108,6 +110,17 @@ class ReservationAdmin(RecordAdmin[models.Reservation]):
     autocomplete_fields = ["user", "pet", "service"]
     date_hierarchy = "checkin_date"
 
+    def get_urls(self) -> list[URLPattern]:
+        # The conversations of every reservation, live (petland/static/petland/conversations.js).
+        conversations = path(
+            "conversations/", self.admin_site.admin_view(self.conversations_view), name="petland_reservation_conversations"
+        )
+        return [conversations, *super().get_urls()]
+
+    def conversations_view(self, request: HttpRequest) -> HttpResponse:
+        context = {**self.admin_site.each_context(request), "title": "Conversations", "opts": self.model._meta}
+        return TemplateResponse(request, "admin/petland/conversations.html", context)
+
 
 @admin.register(models.Payment)
 class PaymentAdmin(RecordAdmin[models.Payment]):
@@ -180,3 +193,21 @@ class InvoiceCounterAdmin(ReadOnlyAdmin):
     """Read-only: the counters move only when the server numbers an invoice."""
 
     list_display = ["year", "last"]
+
+
+@admin.register(models.Message)
+class MessageAdmin(ReadOnlyAdmin):
+    """Read-only: staff write in a conversation from its reservation's page (the chat services)."""
+
+    list_display = ["created_at", "reservation", "author", "body", "deleted"]
+    list_filter = ["deleted"]
+    search_fields = ["body", "author__username", "reservation__pet__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["reservation__pet", "author"]
+
+
+@admin.register(models.ChatReadMarker)
+class ChatReadMarkerAdmin(ReadOnlyAdmin):
+    """Read-only: a marker moves when its user reads the conversation."""
+
+    list_display = ["reservation", "user", "up_to"]

@@ -23,10 +23,12 @@ from django.db import models
 
 from petland.models import (
     ActivityLog,
+    ChatReadMarker,
     Employee,
     Invoice,
     InvoiceCounter,
     MedicalRecord,
+    Message,
     Payment,
     Pet,
     Reservation,
@@ -201,6 +203,11 @@ DOMAIN: tuple[Record, ...] = (
     # The log and the invoice counters are the server's: the API and the admin only read them.
     Record(ActivityLog, owner=None, read=STAFF, write=STAFF, activity_logged=False, related=("actor",)),
     Record(InvoiceCounter, owner=None, read=STAFF, write=STAFF, activity_logged=False),
+    # A reservation's conversation: its customer and all staff take part (petland.chat). The chat
+    # services write these (no customer rules: the generic writes refuse customers); the
+    # conversation is its own record, so the activity log does not repeat it.
+    Record(Message, owner="reservation__user", read=CUSTOMER, write=CUSTOMER, activity_logged=False, related=("author",)),
+    Record(ChatReadMarker, owner="user", read=CUSTOMER, write=CUSTOMER, activity_logged=False),
 )
 
 RECORDS: dict[type[models.Model], Record] = {declared.model: declared for declared in DOMAIN}

@@ -6,6 +6,8 @@ Every setting that comes from the environment is read through one of these, in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import socket
 from pathlib import Path
@@ -77,6 +79,23 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
     return value
+
+
+def env_base64url(name: str, *, length: int) -> str:
+    """A key in base64url without padding that decodes to ``length`` bytes, or "" when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    try:
+        decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != length or "=" in raw or not set(raw) <= _BASE64URL:
+        raise ImproperlyConfigured(f"{name} must be {length} bytes in base64url without padding (manage.py webpush_keys)")
+    return raw
+
+
+_BASE64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def load_env_file(path: str) -> None:

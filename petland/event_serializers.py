@@ -114,3 +114,31 @@ class ActivityLogEventSerializer(EventSerializer):
     class Meta:
         model = models.ActivityLog
         fields = ["activity_log_id", "actor_id", "action", "entity_type", "entity_id", "summary", "created_at"]
+
+
+class MessageEventSerializer(EventSerializer):
+    """A chat message's event: keyed by its conversation (``reservation_id``, the record id that
+    ``subscribe`` narrows on); ``user_id`` is the reservation's customer."""
+
+    message_id = serializers.IntegerField(source="pk")
+    reservation_id = serializers.IntegerField()
+    user_id = serializers.IntegerField(source="reservation.user_id")
+    author_id = serializers.IntegerField()
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = models.Message
+        fields = [
+            "message_id",
+            "reservation_id",
+            "user_id",
+            "author_id",
+            "author_name",
+            "body",
+            "created_at",
+            "edited_at",
+            "deleted",
+        ]
+
+    def get_author_name(self, message: models.Message) -> str:
+        return message.author.get_short_name() or message.author.get_username()

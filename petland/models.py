@@ -208,3 +208,46 @@ class ActivityLog(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class Message(models.Model):
+    """One message of a reservation's conversation between its customer and the staff. A deleted
+    message keeps its place (``deleted``, an empty body); ``petland.chat.services`` writes them."""
+
+    MAX_BODY = 2000
+
+    reservation = ForeignKey(Reservation, on_delete=models.CASCADE, related_name="messages")
+    author = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=MAX_BODY, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["reservation", "id"])]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk} on reservation #{self.reservation_id}"
+
+    def clean(self) -> None:
+        if not self.deleted and not self.body.strip():
+            raise ValidationError({"body": "A message needs a body."})
+        if len(self.body) > self.MAX_BODY:  # a TextField's max_length binds only forms
+            raise ValidationError({"body": f"At most {self.MAX_BODY} characters."})
+
+
+class ChatReadMarker(models.Model):
+    """The newest message of a reservation's conversation that a user has read; it only moves
+    forward."""
+
+    user = ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reservation = ForeignKey(Reservation, on_delete=models.CASCADE, related_name="read_markers")
+    up_to = models.PositiveBigIntegerField(default=0, help_text="The id of the newest message read")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["user", "reservation"], name="chat_read_marker_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read #{self.reservation_id} up to {self.up_to}"

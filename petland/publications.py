@@ -14,7 +14,9 @@ from petland import domain
 from petland import event_serializers as s
 from petland import models as m
 from petland import notices
-from realtime import Access, Publication
+from petland.chat import notices as chat_notices
+from petland.chat import selectors as chat_selectors
+from realtime import Access, Publication, Relay
 
 # A channel is opened by whoever may read the model's records; a customer then sees the events
 # of their own records only (the audience).
@@ -56,4 +58,18 @@ PUBLICATIONS = [
     publication("services", "service", m.Service, s.ServiceEventSerializer),
     publication("employees", "employee", m.Employee, s.EmployeeEventSerializer),
     publication("activity_logs", "activity_log", m.ActivityLog, s.ActivityLogEventSerializer),
+    # A reservation's conversation: its events are keyed by the reservation (``subscribe`` with
+    # reservation ids narrows to those conversations); the chat services publish them (a deleted
+    # message is a save), and a read marker moving is an event of its own. Typing is relayed.
+    publication(
+        "chat",
+        "message",
+        m.Message,
+        s.MessageEventSerializer,
+        notify=chat_notices.chat_message,
+        record_key="reservation_id",
+        actions=("read",),
+        signals=False,
+        relay=Relay("typing", "reservation_id", chat_selectors.participant_ids),
+    ),
 ]

@@ -13,7 +13,18 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from petland.env import env_bool, env_choice, env_float, env_int, env_is_set, env_list, env_str, load_env_file, redis_answers
+from petland.env import (
+    env_base64url,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_is_set,
+    env_list,
+    env_str,
+    load_env_file,
+    redis_answers,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A development .env (``make run`` writes one); the environment wins over it. DJANGO_ENV_FILE=""
@@ -205,7 +216,26 @@ REALTIME = {
     "STATS_KEY_PREFIX": f"{REDIS_PREFIX}:realtime-stats:",
     "STATS_INTERVAL": env_float("REALTIME_STATS_INTERVAL", 2.0, minimum=0.1),
     "READY_TIMEOUT": env_float("REALTIME_READY_TIMEOUT", 2.0, minimum=0.1),
+    "FEED_HEARTBEAT": env_float("REALTIME_FEED_HEARTBEAT", 15.0, minimum=0.1),
+    "ONLINE_KEY_PREFIX": f"{REDIS_PREFIX}:realtime-online:",
+    # Web Push (docs/operations.md): off while the keys are unset; `manage.py webpush_keys` makes a pair.
+    "WEBPUSH_VAPID_PRIVATE_KEY": env_base64url("WEBPUSH_VAPID_PRIVATE_KEY", length=32),
+    "WEBPUSH_VAPID_PUBLIC_KEY": env_base64url("WEBPUSH_VAPID_PUBLIC_KEY", length=65),
+    "WEBPUSH_SUBJECT": env_str("WEBPUSH_SUBJECT"),
+    "WEBPUSH_IDLE_SECONDS": env_int("WEBPUSH_IDLE_SECONDS", 60, minimum=0),
+    "WEBPUSH_CONTENT": "petland.push.push_content",
+    "PRESENCE_REDIS_URL": REDIS_URL or None,
+    "PRESENCE_KEY_PREFIX": env_str("REALTIME_PRESENCE_KEY_PREFIX", f"{REDIS_PREFIX}:presence:"),
+    "PRESENCE_TTL": env_float("REALTIME_PRESENCE_TTL", 25.0, minimum=1.0),
+    "PRESENCE_REFRESH": env_float("REALTIME_PRESENCE_REFRESH", 10.0, minimum=0.1),
+    "PRESENCE_LINGER": env_float("REALTIME_PRESENCE_LINGER", 5.0, minimum=0.0),
 }
+if env_is_set("WEBPUSH_ALLOWED_ENDPOINTS"):  # else realtime's default: the major browsers' push services
+    REALTIME["WEBPUSH_ALLOWED_ENDPOINTS"] = env_list("WEBPUSH_ALLOWED_ENDPOINTS", [])
+if bool(REALTIME["WEBPUSH_VAPID_PRIVATE_KEY"]) != bool(REALTIME["WEBPUSH_VAPID_PUBLIC_KEY"]):
+    raise ImproperlyConfigured("Set both WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_PUBLIC_KEY, or neither (push off).")
+if REALTIME["WEBPUSH_VAPID_PRIVATE_KEY"] and not str(REALTIME["WEBPUSH_SUBJECT"]).startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("WEBPUSH_SUBJECT must be a mailto: or https: contact for the push services when push is on.")
 
 
 # --- REST API -------------------------------------------------------------------------------
@@ -240,6 +270,7 @@ REST_FRAMEWORK = {
         "write": _per_minute(env_int("API_WRITES_PER_MINUTE", 600, minimum=0)),
         "login_username": _per_minute(env_int("API_LOGIN_FAILURES_PER_USERNAME", 10, minimum=0)),
         "login_address": _per_minute(env_int("API_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=0)),
+        "chat_message": "10/10s",  # new messages per user and conversation (issue 16)
     },
     # A client address is the connection's (daphne's, with --proxy-headers the proxy's
     # X-Forwarded-For); never an X-Forwarded-For the client wrote itself.

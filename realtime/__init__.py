@@ -6,10 +6,11 @@ clients allowed to see them. The project declares what publishes where in one ta
 This module is the app's door: a project uses the names below and nothing deeper
 (docs/realtime.md)::
 
-    from realtime import Access, Notice, Publication          # the publications table
-    from realtime import publish_instances, notification_service
+    from realtime import Access, Notice, Publication, Relay   # the publications table
+    from realtime import publish_change, publish_event, publish_instances, notification_service
     from realtime import websocket_application                # the ASGI WebSocket stack
     path("", include(realtime.urls)); path("", include(realtime.operations_urls))
+    path("", include(realtime.feed_urls))                     # the change feed for integrations
     router.register("notifications", realtime.NotificationViewSet, basename="notification")
     LOGGING["filters"] = {"redact_tokens": {"()": "realtime.RedactTokensFilter"}}
 
@@ -26,9 +27,14 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from realtime.declaring.notifications import notification_service as notification_service
-    from realtime.declaring.publishing import publish_instances as publish_instances
-    from realtime.declaring.registry import Access as Access, Notice as Notice, Publication as Publication
+    from realtime.declaring.publishing import (
+        publish_change as publish_change,
+        publish_event as publish_event,
+        publish_instances as publish_instances,
+    )
+    from realtime.declaring.registry import Access as Access, Notice as Notice, Publication as Publication, Relay as Relay
     from realtime.observability import RedactTokensFilter as RedactTokensFilter
+    from realtime.push.content import PushContent as PushContent
     from realtime.sockets.routing import websocket_application as websocket_application
     from realtime.web.api import (
         NotificationSerializer as NotificationSerializer,
@@ -38,20 +44,27 @@ if TYPE_CHECKING:
 
     urls: ModuleType
     operations_urls: ModuleType
+    feed_urls: ModuleType
 
 # name: (module, attribute; None for the module itself)
 _EXPORTS: dict[str, tuple[str, str | None]] = {
     "Access": ("realtime.declaring.registry", "Access"),
     "Notice": ("realtime.declaring.registry", "Notice"),
     "Publication": ("realtime.declaring.registry", "Publication"),
+    "Relay": ("realtime.declaring.registry", "Relay"),
+    "publish_change": ("realtime.declaring.publishing", "publish_change"),
+    "publish_event": ("realtime.declaring.publishing", "publish_event"),
     "publish_instances": ("realtime.declaring.publishing", "publish_instances"),
     "notification_service": ("realtime.declaring.notifications", "notification_service"),
     "websocket_application": ("realtime.sockets.routing", "websocket_application"),
     "urls": ("realtime.web.urls", None),  # /live/, /realtime/example/, /api/realtime/ticket/
     "operations_urls": ("realtime.web.operations_urls", None),  # /healthz, /readyz, /metrics
+    "feed_urls": ("realtime.feed.urls", None),  # /api/events/, /api/events/stream (the change feed)
     "NotificationSerializer": ("realtime.web.api", "NotificationSerializer"),
     "NotificationViewSet": ("realtime.web.api", "NotificationViewSet"),
     "TicketView": ("realtime.web.api", "TicketView"),
+    # what a notification says as a Web Push (settings.REALTIME["WEBPUSH_CONTENT"] returns one)
+    "PushContent": ("realtime.push.content", "PushContent"),
     # for LOGGING's filters: keeps tokens and tickets out of every log line
     "RedactTokensFilter": ("realtime.observability", "RedactTokensFilter"),
 }

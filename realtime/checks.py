@@ -51,13 +51,12 @@ def sqlite_version(app_configs: Any = None, databases: Any = None, **kwargs: Any
 
 @checks.register()
 def publications_emit_their_ids(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every publication's serializer must emit ``<entity>_id``: subscriptions, the live admin and
-    clients find a record's events by it."""
+    """Every publication's serializer must emit ``<entity>_id`` (and its ``record_key``):
+    subscriptions, the live admin and clients find a record's events by it."""
     from realtime.declaring.registry import registry
 
     errors: list[checks.CheckMessage] = []
     for publication in registry().publications:
-        key = publication.id_key
         fields: Mapping[str, Any]
         try:
             # A serializer without ``fields`` raises AttributeError here: reported below, as a failed build.
@@ -66,7 +65,8 @@ def publications_emit_their_ids(app_configs: Any = None, **kwargs: Any) -> list[
             fields, problem = {}, f" (building it failed: {error!r})"
         else:
             problem = ""
-        if key not in fields:
+        missing = [key for key in dict.fromkeys((publication.id_key, publication.record_id_key)) if key not in fields]
+        for key in missing:
             errors.append(
                 checks.Error(
                     f"The serializer of the {publication.channel!r} publication, {publication.serializer.__name__}, "

@@ -34,7 +34,28 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],  # besides signed-in staff
     "STATS_REDIS_URL": None,  # where server processes report their connections (realtime_stats)
     "STATS_INTERVAL": 2.0,
+    "FEED_HEARTBEAT": 15.0,  # seconds without an event before a change-feed stream sends an empty line
     "STATS_KEY_PREFIX": "realtime-stats:",  # the Redis keys server processes report under
+    "ONLINE_KEY_PREFIX": "realtime-online:",  # the Redis keys of who has an open socket (realtime.delivery.online)
+    # Web Push (realtime.push): off while the keys are unset
+    "WEBPUSH_VAPID_PRIVATE_KEY": "",  # base64url, no padding: the raw 32-byte P-256 scalar
+    "WEBPUSH_VAPID_PUBLIC_KEY": "",  # base64url, no padding: the 65-byte uncompressed point
+    "WEBPUSH_SUBJECT": "",  # the contact a push service may write to: mailto:… or https://…
+    "WEBPUSH_ALLOWED_ENDPOINTS": [  # URL prefixes a subscription's endpoint must start with
+        "https://fcm.googleapis.com/",  # Chrome, Android, Opera, Samsung Internet
+        "https://updates.push.services.mozilla.com/",  # Firefox
+        "https://*.notify.windows.com/",  # Edge (WNS)
+        "https://web.push.apple.com/",  # Safari
+    ],
+    "WEBPUSH_IDLE_SECONDS": 60,  # push only to users with no open socket for this long
+    "WEBPUSH_MAX_SUBSCRIPTIONS": 10,  # per user
+    "WEBPUSH_CONCURRENCY": 8,  # pushes in flight at once in the worker
+    "WEBPUSH_CONTENT": "realtime.push.content.default_content",  # dotted path: notification -> PushContent
+    "PRESENCE_REDIS_URL": None,  # where presence is shared between server processes (None: one process)
+    "PRESENCE_KEY_PREFIX": "realtime-presence:",  # its Redis keys and pub/sub channel
+    "PRESENCE_TTL": 25.0,  # seconds a process's presence entries live unless refreshed
+    "PRESENCE_REFRESH": 10.0,  # seconds between a process's refreshes of its entries
+    "PRESENCE_LINGER": 5.0,  # seconds a closed socket still counts (a reload shows no leave)
 }
 
 

@@ -98,3 +98,80 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"deployment {self.identity}"
+
+
+class IntegrationKey(models.Model):
+    """A credential for a back-office integration reading the change feed (``/api/events/``),
+    sent as ``Authorization: Api-Key <key>``. Only the SHA-256 of the key is stored: the key is
+    shown once, when it is made (``realtime.feed.keys``), and a copy of the table opens nothing."""
+
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'accounting mirror'")
+    channels = models.JSONField(default=list, help_text="The channels it may read")
+    prefix = models.CharField(max_length=12, editable=False, help_text="The key's first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the key, hex")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set to revoke: the key is refused from then on")
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription (``PushSubscription.toJSON()``) for one user. The
+    endpoint is a capability URL of the push service: whoever knows it can push to that browser,
+    so it is never logged whole (``realtime.push.endpoints.loggable``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=1024)
+    p256dh = models.CharField(max_length=100, help_text="The browser's P-256 public key, base64url")
+    auth = models.CharField(max_length=40, help_text="The browser's 16-byte authentication secret, base64url")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "endpoint"], name="realtime_push_subscription_once")]
+
+    def __str__(self) -> str:
+        return f"push subscription {self.pk} of {self.user_id}"
+
+
+class PushCursor(models.Model):
+    """How far a push worker has read the event log: a restart resumes after ``position``."""
+
+    name = models.CharField(max_length=50, unique=True)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at event {self.position}"
+
+
+class PushDelivery(models.Model):
+    """One notification for one subscription: made when the worker reads the notification,
+    finished once sent (or skipped, or given up). Never two for one pair, so nothing is
+    pushed twice."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        SKIPPED = "skipped"  # read, or received on a socket, before it was its turn
+        FAILED = "failed"  # refused for good, or retried for too long
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(PushSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    due_at = models.DateTimeField(help_text="Not to be tried before this")
+    attempts = models.PositiveIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The push service's last answer")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notification", "subscription"], name="realtime_push_delivery_once")]
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(state="pending"), name="realtime_push_due")]
+
+    def __str__(self) -> str:
+        return f"push of notification {self.notification_id} to subscription {self.subscription_id}: {self.state}"

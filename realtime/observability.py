@@ -40,6 +40,12 @@ PUBLISH_FAILURES = Counter("realtime_publish_failures_total", "Batches the chann
 SLOW_CONSUMERS = Counter(
     "realtime_slow_consumers_closed_total", "Sockets closed with 4008 because they stopped reading", ["channel"]
 )
+PRESENCE_TOPICS = Gauge(
+    "realtime_presence_topics", "Presence topics with a member on this server process", multiprocess_mode="liveall"
+)
+PRESENCE_MEMBERS = Gauge(
+    "realtime_presence_members", "Presence members (user and topic) held by this server process", multiprocess_mode="liveall"
+)
 FOREIGN_BATCHES = Counter(
     "realtime_foreign_batches_dropped_total",
     "Batches from another deployment sharing the Redis server (same prefix), dropped unread",

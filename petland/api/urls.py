@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from petland.api import views
+from petland.api import chat, views
 from realtime import NotificationViewSet
 
 router = DefaultRouter()
@@ -24,5 +24,9 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("reservations/<int:reservation_id>/messages/", chat.MessagesView.as_view(), name="chat-messages"),
+    path("reservations/<int:reservation_id>/messages/read/", chat.ReadView.as_view(), name="chat-read"),
+    path("reservations/<int:reservation_id>/messages/<int:message_id>/", chat.MessageView.as_view(), name="chat-message"),
+    path("conversations/", chat.ConversationsView.as_view(), name="conversations"),
     path("", include(router.urls)),
 ]

@@ -23,7 +23,7 @@ from petland.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
 M = TypeVar("M", bound=db_models.Model)
 
 
-def _signed_in(request: Request) -> models.User:
+def signed_in(request: Request) -> models.User:
     """The request's user where only a signed-in one gets this far: a write (``RecordAccess``; no
     model's write level is PUBLIC), or ``MeView`` (the default permission, IsAuthenticated)."""
     return cast(models.User, request.user)
@@ -38,15 +38,15 @@ class RecordViewSet(viewsets.ModelViewSet[M]):  # at run time, ModelViewSet[M] i
         return selectors.visible_records(self.model, self.request.user).order_by("id")
 
     def perform_create(self, serializer: serializers.BaseSerializer[M]) -> None:
-        serializer.instance = self.create_record(actor=_signed_in(self.request), **serializer.validated_data)
+        serializer.instance = self.create_record(actor=signed_in(self.request), **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer[M]) -> None:
         # An update's serializer is bound to the record it changes (``get_object``).
         instance = cast(M, serializer.instance)
-        serializer.instance = self.update_record(instance, actor=_signed_in(self.request), **serializer.validated_data)
+        serializer.instance = self.update_record(instance, actor=signed_in(self.request), **serializer.validated_data)
 
     def perform_destroy(self, instance: M) -> None:
-        services.record_delete(instance, actor=_signed_in(self.request))
+        services.record_delete(instance, actor=signed_in(self.request))
 
     def create_record(self, *, actor: models.User, **fields: Any) -> M:
         return services.record_create(self.model, actor=actor, **fields)
@@ -136,7 +136,7 @@ class MeView(generics.RetrieveAPIView[models.User]):
     serializer_class = api.UserSerializer
 
     def get_object(self) -> models.User:
-        return _signed_in(self.request)
+        return signed_in(self.request)
 
 
 class TokenObtainPairView(jwt_views.TokenObtainPairView):

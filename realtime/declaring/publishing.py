@@ -38,7 +38,7 @@ def publish_change(instance: models.Model, action: str, *, update_fields: Iterab
     event = record_update(publication, action, data, audience=publication.audience(instance))
     previous = getattr(instance, PREVIOUS_ATTR, {})
     for notice in publication.notify(instance, action, previous):
-        record_notification(notice.user_id, notice.notification_type, notice.data)
+        record_notification(notice.user_id, notice.notification_type, notice.data, replaces=notice.replaces)
     remember_tracked(instance)
     return event
 
@@ -54,9 +54,18 @@ def publish_instances(instances: Iterable[models.Model], action: str = "updated"
     return count
 
 
+def publish_event(channel: str, action: str, data: Mapping[str, Any], *, audience: Iterable[int]) -> Event:
+    """An event that no model change makes (a read marker moved): ``action`` is one of the
+    channel's ``actions``; ``audience`` (the users besides staff who may see it) is fixed now."""
+    publication = registry().for_channel(channel)
+    if publication is None:
+        raise ValueError(f"Unknown channel {channel!r}.")
+    return record_update(publication, action, data, audience=audience)
+
+
 def record_update(publication: Publication, action: str, data: Mapping[str, Any], *, audience: Iterable[int]) -> Event:
-    payload = messages.realtime_update(publication.channel, action, data)
-    record_id = payload["data"].get(publication.id_key, "")
+    payload = messages.realtime_update(publication.channel, action, data, extra_actions=publication.actions)
+    record_id = payload["data"].get(publication.record_id_key, "")
     event = event_log.append(
         channel=publication.channel,
         payload=dict(payload),
@@ -68,11 +77,19 @@ def record_update(publication: Publication, action: str, data: Mapping[str, Any]
     return event
 
 
-def record_notification(user_id: int | str, notification_type: str, data: Mapping[str, Any]) -> Event:
-    """A notification for one user: kept as a Notification row and sent on their channel."""
+def record_notification(
+    user_id: int | str, notification_type: str, data: Mapping[str, Any], *, replaces: str | None = None
+) -> Event:
+    """A notification for one user: kept as a Notification row and sent on their channel.
+
+    With ``replaces`` (a key of ``data``), an unread notification of the same user and type whose
+    ``data[replaces]`` is the same is updated instead (its data, sent again under its id, to be
+    delivered anew): one unread notification per conversation, not one per message."""
     # Built (and so validated) before anything is stored; the id is the row's, known once it is.
     payload = messages.notification(user_id, notification_type, data, notification_id=0)
-    notification = Notification.objects.create(user_id=int(user_id), type=notification_type, data=payload["data"])
+    notification = _replaced(int(user_id), notification_type, payload["data"], replaces)
+    if notification is None:
+        notification = Notification.objects.create(user_id=int(user_id), type=notification_type, data=payload["data"])
     payload["notification_id"] = notification.pk
     event = event_log.append(
         channel=setting("NOTIFICATION_CHANNEL"),
@@ -83,6 +100,19 @@ def record_notification(user_id: int | str, notification_type: str, data: Mappin
     )
     publish_on_commit()
     return event
+
+
+def _replaced(user_id: int, notification_type: str, data: dict[str, Any], replaces: str | None) -> Notification | None:
+    if replaces is None:
+        return None
+    unread = Notification.objects.select_for_update().filter(
+        user_id=user_id, type=notification_type, read_at__isnull=True, **{f"data__{replaces}": data.get(replaces)}
+    )
+    notification = unread.order_by("-id").first()
+    if notification is not None:
+        notification.data, notification.delivered_at, notification.acknowledged_at = data, None, None
+        notification.save(update_fields=["data", "delivered_at", "acknowledged_at"])
+    return notification
 
 
 def publish_on_commit() -> None:
@@ -210,6 +240,8 @@ def remember_tracked(instance: models.Model, **kwargs: Any) -> None:
 
 def connect_signals() -> None:
     for publication in registry().publications:
+        if not publication.signals:
+            continue
         uid = f"realtime:{publication.channel}"
         post_save.connect(_saved, sender=publication.model, dispatch_uid=f"{uid}:save")
         post_delete.connect(_deleted, sender=publication.model, dispatch_uid=f"{uid}:delete")

@@ -32,6 +32,7 @@ class Notice:
     user_id: int
     notification_type: str
     data: Mapping[str, Any]
+    replaces: str | None = None  # a key of data: an unread notification with the same value is updated
 
 
 Audience = Callable[[Any], Iterable[int]]
@@ -47,6 +48,25 @@ def _nobody(instance: Any) -> Iterable[int]:
 
 
 @dataclass(frozen=True)
+class Relay:
+    """A client message that a channel's sockets relay to the other participants of one record,
+    on every server process: ephemeral (not stored, not resumed, dropped past ``per_second`` per
+    socket and record), e.g. ``{"type": "typing", "conversation_id": 12}``.
+
+    ``record_key`` names the message's field holding the record id (the events' record id of the
+    channel). ``participants(record_id)`` returns the ids of the users besides staff who take part
+    in the record, or None when there is no such record; it runs in a thread (it may query), on
+    every relayed message, so that a user who may no longer see the record is refused at once.
+    The relayed message is the client's ``type`` and record field, plus the sender's ``user_id``
+    and ``name``."""
+
+    message_type: str
+    record_key: str
+    participants: Callable[[str], Iterable[int] | None]
+    per_second: float = 1.0
+
+
+@dataclass(frozen=True)
 class Publication:
     """One row of the table.
 
@@ -54,6 +74,13 @@ class Publication:
     (``pet_id``) and the notification service's ``send_pet_update``. ``audience`` returns the
     ids of the users besides staff who may see an event about an instance; it is called once,
     when the event is made. ``track`` lists fields whose previous values ``notify`` receives.
+
+    ``record_key`` names the data field that is the events' record id (what ``subscribe`` narrows
+    on), when it is not the entity's own id (a message's events keyed by their conversation).
+    ``actions`` are the event actions besides created/updated/deleted that the channel carries
+    (``publish_event``). With ``signals`` False, saves and deletes publish nothing by themselves:
+    the project's services call ``publish_change`` with the action they mean. ``relay`` declares
+    a client message the channel's sockets relay (``Relay``).
     """
 
     channel: str
@@ -65,10 +92,19 @@ class Publication:
     notify: Notify = _no_notices
     track: tuple[str, ...] = ()
     ignored_update_fields: frozenset[str] = field(default_factory=frozenset)
+    record_key: str | None = None
+    actions: tuple[str, ...] = ()
+    signals: bool = True
+    relay: Relay | None = None
 
     @property
     def id_key(self) -> str:
         return f"{self.entity}_id"
+
+    @property
+    def record_id_key(self) -> str:
+        """The data field whose value is an event's record id."""
+        return self.record_key or self.id_key
 
     def represent(self, instance: Any) -> dict[str, Any]:
         """The event data of ``instance``: what ``serializer(instance).data`` gives, from one

@@ -24,12 +24,14 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 
 from realtime import observability
 from realtime.log import event_log, selectors
-from realtime.delivery import layer, revalidation, shutdown, stats
+from realtime.delivery import layer, online, revalidation, shutdown, stats
 from realtime.delivery.index import ChannelIndex, Handover, Subscriber
 from realtime.delivery.limits import SocketLimits
 from realtime.conf import setting
 from realtime.log.event_log import Delivery
 from realtime.observability import delivery_log
+from realtime.presence.process import Presence
+from realtime.sockets import relay
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class Hub:
         self._seen_at_last_poll = 0
         self.gaps_filled = 0
         self.limits = SocketLimits()  # open sockets per user and address, replay budgets
+        self.presence = Presence()  # who has which record open (realtime.presence)
 
     # --- lifecycle ------------------------------------------------------------------------
     @classmethod
@@ -75,13 +78,16 @@ class Hub:
             self.loop.create_task(self._poll_forever(), name="realtime-hub-poll"),
             self.loop.create_task(revalidation.revalidate_forever(self), name="realtime-hub-revalidate"),
             self.loop.create_task(stats.report_forever(self), name="realtime-hub-stats"),
+            self.loop.create_task(online.report_forever(), name="realtime-hub-online"),
             self.loop.create_task(self._publish_forever(), name="realtime-hub-publish"),
+            *self.presence.start(self.loop),
         ]
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.presence.stop()
         with self._registry_lock:
             self._by_loop.pop(self.loop, None)
 
@@ -137,6 +143,7 @@ class Hub:
     def add(self, sub: Subscriber) -> None:
         self.channels[sub.channel].add(sub)
         self.limits.opened(sub.user_id, sub.remote)
+        online.opened(sub.user_id)
 
     def discard(self, sub: Subscriber) -> None:
         index = self.channels.get(sub.channel)
@@ -144,6 +151,7 @@ class Hub:
             return
         index.discard(sub)
         self.limits.closed(sub.user_id, sub.remote)
+        online.closed(sub.user_id)
 
     def shut_down(self) -> int:
         """Close every socket with 1001 (going away); returns how many there were."""
@@ -153,6 +161,7 @@ class Hub:
                 sub.shut_down()
             except Exception as error:
                 delivery_log.warning("shutdown_failed", channel=sub.channel, user=sub.user_id, error=repr(error))
+        self.loop.create_task(self.presence.end_soon())  # sent while the sockets' close frames flush
         return len(subs)
 
     def connection_count(self) -> dict[str, int]:
@@ -179,7 +188,8 @@ class Hub:
                 delay = 0.2
                 while True:
                     message = await channel_layer.receive(name)
-                    if message.get("type") != layer.LAYER_MESSAGE_TYPE:
+                    kind = message.get("type")
+                    if kind != layer.LAYER_MESSAGE_TYPE and kind != relay.LAYER_MESSAGE_TYPE:
                         continue
                     if message.get("deployment") != identity:
                         # Another deployment on this Redis server: pub/sub ignores the database
@@ -193,6 +203,9 @@ class Hub:
                                 "layer: give each deployment its own REALTIME_REDIS_PREFIX",
                                 message.get("deployment"),
                             )
+                        continue
+                    if kind == relay.LAYER_MESSAGE_TYPE:
+                        relay.fan_out(self, message)
                         continue
                     # Events at or below the position (this process's own writes, which it
                     # fanned out already) are dropped before their frames are built.
@@ -322,6 +335,7 @@ class Hub:
             if count:
                 observability.DELIVERED.labels(delivery.channel, delivery.kind).inc(count)
                 observability.LATENCY.labels(delivery.channel).observe(max(0.0, now - delivery.created_at))
+        self.presence.saw(deliveries)  # an owner change takes the old owner out of the record's presence
 
     async def wait_ready(self) -> None:
         """Until the hub knows its position in the log (and so may dispatch)."""

@@ -26,6 +26,8 @@ class Subscriber(Protocol):
 
     def push(self, deliveries: list[Delivery]) -> None: ...  # queues: never waits on the client
 
+    def relay(self, text: str, frame: bytes, record_id: str) -> None: ...  # ephemeral: sent now or dropped
+
     async def revalidate(self, *, is_active: bool, is_staff: bool) -> None: ...
 
     def shut_down(self) -> None: ...

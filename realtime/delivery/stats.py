@@ -33,8 +33,17 @@ def _key_prefix() -> str:
     return prefix
 
 
-def report(client: redis.Redis, *, connections: dict[str, int], position: int, started: float) -> None:
-    body = orjson.dumps({"process": PROCESS, "connections": connections, "position": position, "started": started})
+def report(
+    client: redis.Redis,
+    *,
+    connections: dict[str, int],
+    position: int,
+    started: float,
+    presence: dict[str, int] | None = None,
+) -> None:
+    body = orjson.dumps(
+        {"process": PROCESS, "connections": connections, "position": position, "started": started, "presence": presence or {}}
+    )
     client.set(_key_prefix() + PROCESS, body, ex=max(5, int(setting("STATS_INTERVAL") * 3)))
 
 
@@ -82,7 +91,12 @@ async def report_forever(hub: Hub) -> None:
         try:
             # A plain client in a worker thread: cancelling the hub never waits on Redis.
             await asyncio.to_thread(
-                report, connection, connections=hub.connection_count(), position=hub.position, started=started
+                report,
+                connection,
+                connections=hub.connection_count(),
+                position=hub.position,
+                started=started,
+                presence=hub.presence.counts(),
             )
         except Exception:
             logger.debug("realtime hub could not report its stats", exc_info=True)

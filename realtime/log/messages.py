@@ -11,7 +11,7 @@ from typing import Any, Literal, TypedDict
 import orjson
 from django.utils import timezone
 
-Action = Literal["created", "updated", "deleted"]
+Action = str  # created, updated, deleted, or one of a publication's own ``actions``
 ACTIONS: tuple[str, ...] = ("created", "updated", "deleted")
 
 
@@ -46,13 +46,13 @@ def to_json_data(data: Any) -> dict[str, Any]:
         raise TypeError(f"event data must be JSON primitives: {exc}") from None
 
 
-def realtime_update(entity_type: str, action: str, data: Any) -> RealtimeUpdate:
-    if action not in ACTIONS:
-        raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+def realtime_update(entity_type: str, action: str, data: Any, *, extra_actions: tuple[str, ...] = ()) -> RealtimeUpdate:
+    if action not in ACTIONS and action not in extra_actions:
+        raise ValueError(f"action must be one of {', '.join((*ACTIONS, *extra_actions))}, not {action!r}")
     return {
         "type": "realtime_update",
         "entity_type": entity_type,
-        "action": action,  # type: ignore[typeddict-item]
+        "action": action,
         "data": to_json_data(data),
         "timestamp": now_iso(),
     }

@@ -102,7 +102,8 @@ def has_stale_unnumbered(older_than_seconds: float) -> bool:
 
 def unconfirmed_notifications(user_id: int, upto: int, limit: int) -> list[Delivery]:
     """The user's stored notifications that no client of theirs has confirmed (``ack``) or
-    read, numbered up to ``upto``: the newest ``limit`` of them, oldest first."""
+    read, numbered up to ``upto``: the newest ``limit`` of them, oldest first, each as its
+    newest event."""
     ids = Notification.objects.filter(user_id=user_id, read_at__isnull=True, acknowledged_at__isnull=True).values_list(
         "pk", flat=True
     )
@@ -112,8 +113,15 @@ def unconfirmed_notifications(user_id: int, upto: int, limit: int) -> list[Deliv
         record_id__in=[str(i) for i in ids],
         seq__isnull=False,
         seq__lte=upto,
-    ).order_by("-seq")[:limit]
-    return [Delivery.from_event(e) for e in reversed(events)]
+    ).order_by("-seq")
+    # A notification updated in place (``record_notification(replaces=...)``) has one event per
+    # version: only its newest is sent.
+    newest: dict[str, Event] = {}
+    for event in events.iterator():
+        newest.setdefault(event.record_id, event)
+        if len(newest) == limit:
+            break
+    return [Delivery.from_event(e) for e in reversed(newest.values())]
 
 
 def notifications_of(user_id: int) -> QuerySet[Notification]:

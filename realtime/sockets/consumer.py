@@ -33,6 +33,7 @@ from realtime.sockets import close_codes
 from realtime.sockets.auth import query_param
 from realtime.sockets.catching_up import CatchingUp
 from realtime.sockets.client_messages import is_number
+from realtime.presence import handlers as presence_handlers
 from realtime.sockets.protocol import ClientProtocol
 from realtime.sockets.sending import Sending
 from realtime.speedups import channels as consumer_loop
@@ -47,6 +48,7 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     user_id: int | None
     is_staff: bool
     remote: str
+    display_name = ""  # the name presence shows, read at the first join (realtime.presence)
     hub: Hub | None = None
     closing = False
     sent_upto = 0  # the newest event id written to this socket
@@ -60,6 +62,8 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
     _deferred: deque[tuple[str | None, bytes | None]] | None = None  # messages that arrived meanwhile
     _tasks: set[asyncio.Future[Any]] | None = None  # other background work that must not be garbage-collected
     _backlog_ids: frozenset[str] = frozenset()  # stored notifications sent at connect
+    relayed_at: dict[str, float] | None = None  # when each record's relay message last went (its rate)
+    relay_name: str | None = None  # the user's name in relayed messages, read at the first one
     _registered = False  # accepted and added to the hub once
     _finished = False
 
@@ -168,20 +172,39 @@ class ChannelConsumer(ClientProtocol, CatchingUp, Sending, AsyncWebsocketConsume
         if hub is None:
             return False
         hub.discard(self)
+        hub.presence.socket_gone(self)
         observability.CONNECTIONS.labels(self.channel).dec()
         return True
 
     async def revalidate(self, *, is_active: bool, is_staff: bool) -> None:
         """The user's account changed while connected: stop what they may no longer see."""
+        staff_only = self.publication is not None and self.publication.access is Access.STAFF
+        if self.hub is not None and (not is_active or (not is_staff and staff_only)):
+            self.hub.presence.leave_all(self)  # at once: no held-back leave for lost rights
         if not is_active:
             self._background(self._end(close_codes.UNAUTHENTICATED, "unauthenticated", "This account was disabled."))
         elif is_staff != self.is_staff:
-            if not is_staff and self.publication is not None and self.publication.access is Access.STAFF:
+            if not is_staff and staff_only:
                 self._background(self._end(close_codes.FORBIDDEN, "forbidden", "Staff rights were removed."))
             elif self.hub is not None:
                 self.hub.discard(self)
                 self.is_staff = is_staff
                 self.hub.add(self)
+                self._background(presence_handlers.recheck(self, self.hub.presence))
+
+    def send_control(self, text: str, frame: bytes | None = None) -> None:
+        """A frame outside the event stream (presence): written at once when possible, else by
+        a task of its own; never waits on the client."""
+        if self.closing or self._finished:
+            return
+        write = self._write_frame
+        if write is not None and write(frame if frame is not None else messages.websocket_frame(text)):
+            self._check_unsent()
+            return
+        self._background(self.send(text))
+
+    def is_open(self) -> bool:
+        return self.hub is not None and not self.closing
 
     def shut_down(self) -> None:
         """The server process is stopping: close with 1001 now, without waiting on the loop."""

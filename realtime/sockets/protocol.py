@@ -7,19 +7,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from channels.db import database_sync_to_async
 
 from realtime import observability
 from realtime.conf import setting
-from realtime.sockets import close_codes
+from realtime.sockets import close_codes, relay
 from realtime.delivery.buckets import refill
 from realtime.log import messages, services
 from realtime.observability import security_log
+from realtime.presence import handlers as presence
 from realtime.sockets.client_messages import InvalidMessage, notification_ids, parse, record_ids, sorted_ids
 from realtime.sockets.client_messages import event_id as resume_event_id
+
+if TYPE_CHECKING:
+    from realtime.declaring.registry import Publication
 
 MAX_SUBSCRIBED_IDS = 1000
 
@@ -83,11 +87,19 @@ class ClientProtocol(SocketState):
         kind = message["type"]
         handler = HANDLERS.get(kind)
         if handler is None or (kind in NOTIFICATION_CHANNEL_ONLY and not self._on_own_notifications()):
-            expected = [name for name in HANDLERS if name not in NOTIFICATION_CHANNEL_ONLY or self._on_own_notifications()]
+            expected = [name for name in HANDLERS if self._may_send(name)]
             raise InvalidMessage(
                 f"Unknown message type {kind!r} on {self.channel}; expected {', '.join(expected[:-1])} or {expected[-1]}."
             )
         await handler(self, message)
+
+    def _may_send(self, kind: str) -> bool:
+        if kind in NOTIFICATION_CHANNEL_ONLY:
+            return self._on_own_notifications()
+        if HANDLERS[kind] is relay.relay_message:
+            own = self.publication.relay if self.publication is not None else None
+            return own is not None and own.message_type == kind
+        return True
 
     def _on_own_notifications(self) -> bool:
         return self.user_id is not None and self.channel == setting("NOTIFICATION_CHANNEL")
@@ -142,5 +154,20 @@ HANDLERS: dict[str, Callable[[Any, dict[str, Any]], Awaitable[None]]] = {
     "resume": ClientProtocol._on_resume,
     "ack": ClientProtocol._on_ack,
     "mark_read": ClientProtocol._on_mark_read,
+    "presence_join": presence.on_join,
+    "presence_update": presence.on_update,
+    "presence_leave": presence.on_leave,
+    "presence_watch": presence.on_watch,
 }
 NOTIFICATION_CHANNEL_ONLY = frozenset({"ack", "mark_read"})
+
+
+def register_relays(publications: Iterable[Publication]) -> None:
+    """Each relay type of the publications table (``Publication.relay``) is a client message too:
+    ``realtime.sockets.relay`` checks it belongs to the socket's channel."""
+    for publication in publications:
+        if publication.relay is not None:
+            kind = publication.relay.message_type
+            if HANDLERS.get(kind, relay.relay_message) is not relay.relay_message:
+                raise ValueError(f"The relay type {kind!r} of {publication.channel!r} is a client message already.")
+            HANDLERS[kind] = relay.relay_message

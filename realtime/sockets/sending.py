@@ -51,6 +51,19 @@ class Sending(SocketState):
             self._check_unsent()
         return True
 
+    def relay(self, text: str, frame: bytes, record_id: str) -> None:
+        """An ephemeral message (``realtime.sockets.relay``) about record ``record_id``: written now
+        if the socket is idle and not narrowed to other records; otherwise dropped, never queued."""
+        if self.closing or self._buffer is not None or self._queue:
+            return
+        if self.record_filter is not None and record_id not in self.record_filter:
+            return
+        write = self._write_frame
+        if write is not None:
+            write(frame)  # what cannot be written at once is dropped: it is only a hint
+        else:
+            self._background(self.send(text))
+
     def push(self, deliveries: list[Delivery]) -> None:
         """Queue these events for the socket's sender task (or hold them while a replay runs):
         the hub never waits on one socket."""

@@ -16,6 +16,7 @@ socket's ``send`` as ``functools.partial(Server.handle_reply, protocol)``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -74,6 +75,37 @@ def _unsent(protocol: Any) -> int:
     queued = autobahn.queued_bytes(protocol)
     transport = protocol.transport
     return queued if transport is None else queued + twisted.unsent_bytes(transport)
+
+
+def response_unsent_meter() -> Callable[[], int | None] | None:
+    """For a streaming HTTP response's iterator, run by the task daphne started for its request:
+    a function that says how many bytes of the response Twisted holds unsent beyond the kernel's
+    send buffer; None on another server or with the speed-ups off. daphne's HTTP ``send`` never waits for the client, so a
+    response that goes on writing to one that stopped reading grows that buffer without bound.
+
+    Django hands a view no ``send``: daphne's is found in the locals of the task's outermost
+    coroutine (the ASGI application's ``__call__``, or Django's ``process_request``). The
+    function returns None once the connection is gone."""
+    if not speedups.enabled():
+        return None
+    task = asyncio.current_task()
+    frame = getattr(task.get_coro(), "cr_frame", None) if task is not None else None
+    send = frame.f_locals.get("send") if frame is not None else None
+    func, args = getattr(send, "func", None), tuple(getattr(send, "args", ()))
+    if getattr(func, "__qualname__", "") != "Server.handle_reply" or len(args) != 1:
+        return None
+    request: Any = args[0]
+    if not hasattr(getattr(getattr(request, "channel", None), "transport", None), "dataBuffer"):
+        return None
+    return partial(_response_unsent, request)
+
+
+def _response_unsent(request: Any) -> int | None:
+    channel = request.channel  # None once the request is finished or its connection lost
+    transport = getattr(channel, "transport", None)
+    if transport is None or not transport.connected:
+        return None
+    return twisted.unsent_bytes(transport)
 
 
 def release_upgrade_request(send: Any) -> None:

@@ -50,7 +50,8 @@ def realtime_admin_changelist(opts: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("realtime/admin/changeform_live.html")
 def realtime_admin_changeform(opts: Any, original: Any) -> dict[str, Any]:
-    """Tells the staff member on a change form when someone else changes or deletes the record."""
+    """Tells the staff member on a change form when someone else changes or deletes the record,
+    and who else has it open or is editing it (presence)."""
     publication = _publication(opts)
     has_record = original is not None and getattr(original, "pk", None) is not None
     return {
@@ -58,6 +59,7 @@ def realtime_admin_changeform(opts: Any, original: Any) -> dict[str, Any]:
         "object_id": str(original.pk) if has_record else "",
         "last_event_id": selectors.last_seq() if publication and has_record else None,
         "verbose_name": getattr(opts, "verbose_name", ""),
+        "form_id": f"{getattr(opts, 'model_name', '')}_form",  # the admin's change form, for presence
     }
 
 

@@ -3,6 +3,7 @@ root: ``path("", include("realtime.web.urls"))``."""
 
 from django.urls import path
 
+from realtime.push import urls as push_urls
 from realtime.web import api, views
 
 app_name = "realtime"
@@ -11,4 +12,5 @@ urlpatterns = [
     path("live/", views.live, name="live"),
     path("realtime/example/", views.example, name="example"),
     path("api/realtime/ticket/", api.TicketView.as_view(), name="ticket"),
+    *push_urls.urlpatterns,  # /api/push/key/, /api/push/subscriptions/, /realtime/sw.js
 ]

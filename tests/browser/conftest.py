@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,9 @@ class Problems:
         dialog.dismiss()
 
 
-@pytest.fixture
-def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
+@contextmanager
+def browser_page(browser: Browser, screenshot: Path) -> Iterator[Page]:
+    """A page in a browser context of its own (its own cookies: another person's browser)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -141,10 +143,23 @@ def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
     page.sockets = []  # type: ignore[attr-defined]  # the URL of every WebSocket the page opened
     page.on("websocket", lambda ws: page.sockets.append(ws.url))  # type: ignore[attr-defined]
     yield page
-    if page.problems.errors:  # type: ignore[attr-defined]
-        page.screenshot(path=str(tmp_path / "failure.png"))
+    if page.problems.errors and not page.is_closed():  # type: ignore[attr-defined]
+        page.screenshot(path=str(screenshot))
     context.close()
     assert not page.problems.errors, page.problems.errors  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
+    with browser_page(browser, tmp_path / "failure.png") as opened:
+        yield opened
+
+
+@pytest.fixture
+def second_page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
+    """Another person's browser, beside ``page``'s (two staff members at the same time)."""
+    with browser_page(browser, tmp_path / "failure-second.png") as opened:
+        yield opened
 
 
 def admin_login(page: Page, server: Daphne, user, next_url: str = "/admin/") -> None:

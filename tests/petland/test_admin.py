@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.test import Client
 
 from petland import services
+from petland.chat import services as chat
 from petland.models import ActivityLog, Invoice, InvoiceCounter, User
 from tests.factories import (
     EmployeeFactory,
@@ -43,6 +44,8 @@ def one_of_each(alice):
     }
     records["activitylog"] = ActivityLog.objects.first()
     records["invoicecounter"] = InvoiceCounter.objects.create(year=2026, last=7)
+    records["message"] = chat.message_post(reservation=reservation, author=alice, body="Is Luna eating?")
+    records["chatreadmarker"] = chat.read_marker_move(reservation=reservation, reader=alice, up_to=records["message"].pk)
     return records
 
 
@@ -58,6 +61,8 @@ MODELS = [
     ("employee", True),
     ("activitylog", False),  # the log records what happened; nobody writes it by hand
     ("invoicecounter", False),  # moves only when the server numbers an invoice
+    ("message", False),  # written from the reservation's page, through the chat services
+    ("chatreadmarker", False),  # moves when its user reads the conversation
 ]
 
 

@@ -177,7 +177,7 @@ def test_the_counters_live_in_redis_under_the_deployments_prefix():
         "LOCATION": PRODUCTION["REDIS_URL"],
         "KEY_PREFIX": "shop-a:cache",
     }
-    assert found["RATES"] == {"write": "600/min", "login_username": "10/min", "login_address": "50/min"}
+    assert found["RATES"] == {"write": "600/min", "login_username": "10/min", "login_address": "50/min", "chat_message": "10/10s"}
 
 
 def test_the_rates_come_from_the_environment_and_zero_is_no_limit():
@@ -185,7 +185,7 @@ def test_the_rates_come_from_the_environment_and_zero_is_no_limit():
         **PRODUCTION, API_WRITES_PER_MINUTE="0", API_LOGIN_FAILURES_PER_USERNAME="5", API_LOGIN_FAILURES_PER_ADDRESS="20"
     )
 
-    assert found["RATES"] == {"write": None, "login_username": "5/min", "login_address": "20/min"}
+    assert found["RATES"] == {"write": None, "login_username": "5/min", "login_address": "20/min", "chat_message": "10/10s"}
 
 
 def test_a_bad_rate_stops_the_process_at_start():

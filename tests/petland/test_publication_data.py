@@ -16,6 +16,7 @@ from tests.factories import (
     ReservationFactory,
     ServiceFactory,
 )
+from tests.petland.chat.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,7 @@ MAKERS = {
     "services": lambda: ServiceFactory(),
     "employees": lambda: EmployeeFactory(),
     "activity_logs": activity_log,
+    "chat": lambda: MessageFactory(),
 }
 
 

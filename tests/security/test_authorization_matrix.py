@@ -21,6 +21,7 @@ from django.db import models as db_models
 from django.utils import timezone
 
 from petland import models
+from petland.chat import services as chat
 from realtime.models import Notification
 from realtime.declaring.notifications import notification_service
 from tests.factories import (
@@ -392,6 +393,20 @@ def _activity_lifecycle() -> Lifecycle:
     return Lifecycle(pet.changes, ("created", "created", "created"))
 
 
+def _chat_lifecycle() -> Lifecycle:
+    # Alice asks about her reservation, rewords it, then takes it back.
+    def create(world: World, state: dict) -> None:
+        state["message"] = chat.message_post(reservation=world.of_alice.reservation, author=world.alice, body="Is Luna eating?")
+
+    def update(world: World, state: dict) -> None:
+        chat.message_edit(message=state["message"], actor=world.alice, body="Is Luna eating well?")
+
+    def delete(world: World, state: dict) -> None:
+        chat.message_delete(message=state["message"], actor=world.alice)
+
+    return Lifecycle((create, update, delete), ("created", "updated", "deleted"))
+
+
 LIFECYCLES: dict[str, Lifecycle] = {
     "users": _users_lifecycle(),
     "pets": _crud(lambda w: PetFactory(owner=w.alice, name="Secret Luna II"), "age", 4),
@@ -404,6 +419,7 @@ LIFECYCLES: dict[str, Lifecycle] = {
     "services": _crud(lambda w: ServiceFactory(name="Grooming"), "price", "55.00"),
     "employees": _crud(lambda w: EmployeeFactory(), "position", "Groomer"),
     "activity_logs": _activity_lifecycle(),
+    "chat": _chat_lifecycle(),
 }
 
 SEES = "connected, receives all three"
@@ -422,6 +438,7 @@ WS_MATRIX: dict[str, tuple[str | int, str | int, str | int, str | int, str | int
     "services":        (SEES,      SEES,         SEES,   SEES,  ANONYMOUSLY),
     "employees":       (4401,      4403,         4403,   SEES,  4401),
     "activity_logs":   (4401,      4403,         4403,   SEES,  4401),
+    "chat":            (4401,      SEES,         BLIND,  SEES,  4401),
 }  # fmt: skip
 
 REFUSAL_CODES = {4401: "unauthenticated", 4403: "forbidden"}

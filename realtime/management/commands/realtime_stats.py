@@ -7,6 +7,7 @@ import orjson
 from django.core.management.base import BaseCommand, CommandParser
 
 from realtime.delivery import stats
+from realtime.push import selectors as push_selectors
 
 
 class Command(BaseCommand):
@@ -31,9 +32,9 @@ class Command(BaseCommand):
                 return
 
     def show(self, as_json: bool) -> None:
-        summary, processes = stats.log_summary(), stats.processes()
+        summary, processes, push = stats.log_summary(), stats.processes(), push_selectors.worker_status()
         if as_json:
-            self.stdout.write(orjson.dumps({**summary, "processes": processes}).decode())
+            self.stdout.write(orjson.dumps({**summary, "processes": processes, "push_worker": push}).decode())
             return
         self.stdout.write(time.strftime("%Y-%m-%d %H:%M:%S"))
         if not summary["shared_layer"]:
@@ -44,8 +45,17 @@ class Command(BaseCommand):
             total = sum(process["connections"].values())
             lag = summary["newest_event_id"] - process["position"]
             self.stdout.write(f"  {process['process']}: {total} connection(s), at event {process['position']} (behind by {lag})")
+            presence = process.get("presence") or {}
+            if presence:
+                self.stdout.write(f"    presence: {presence.get('topics', 0)} topic(s), {presence.get('members', 0)} member(s)")
             for channel, count in sorted(process["connections"].items()):
                 self.stdout.write(f"    {channel:<16} {count}")
         age = summary["oldest_undelivered_age_seconds"]
         self.stdout.write(f"  events in the last minute: {summary['events_last_minute']}")
         self.stdout.write(f"  oldest undelivered event: {'none' if age is None else f'{age:.1f}s old'}")
+        if push is None:
+            self.stdout.write("  push worker: never started")
+        else:
+            self.stdout.write(
+                f"  push worker: at event {push['position']} (behind by {push['behind']}), {push['pending']} push(es) waiting"
+            )

@@ -7,7 +7,7 @@
  * how long to wait for an answer), ?connect_timeout=<ms> (how long a handshake may take).
  */
 
-import { RealtimeChannel } from "./realtime.js";
+import { RealtimeChannel, disablePush, enablePush, onPushMessage } from "./realtime.js";
 
 const $ = (id) => document.getElementById(id);
 const query = new URLSearchParams(window.location.search);
@@ -81,6 +81,7 @@ function tokenSource(pair) {
 
 // --- the channel -----------------------------------------------------------------------
 let channel = null;
+let currentToken = null; // what the last connect signed in with, for the push switch
 
 function render(state, detail) {
   $("state").textContent = state;
@@ -108,6 +109,7 @@ async function open(event) {
     showProblem(`Sign-in failed: ${error.message}`);
     return;
   }
+  currentToken = token;
   channel = new RealtimeChannel($("channel").value, {
     ...tuning,
     token: token || undefined,
@@ -137,6 +139,28 @@ async function open(event) {
 $("connect-form").addEventListener("submit", open);
 $("disconnect").addEventListener("click", () => channel?.close());
 $("reconnect").addEventListener("click", () => channel?.reconnect());
+
+// --- Web Push: the switch subscribes this browser for the user signed in above ---------------
+$("push-switch").addEventListener("change", async (event) => {
+  const on = event.target.checked;
+  showProblem("");
+  try {
+    if (on) {
+      const saved = await enablePush({ token: currentToken || undefined });
+      addLine($("log"), `${now()} · push on (subscription ${saved.id})`);
+    } else {
+      await disablePush({ token: currentToken || undefined });
+      addLine($("log"), `${now()} · push off`);
+    }
+  } catch (error) {
+    event.target.checked = !on;
+    showProblem(`Push: ${error.message}`);
+  }
+});
+onPushMessage((message) => {
+  const item = addLine($("notifications"), `push ${message.type}: ${message.title || message.notification_type || ""}`, "push");
+  item.dataset.notificationId = String(message.notification_id ?? "");
+});
 
 // For the console (and the browser tests): the current RealtimeChannel.
 window.realtimeExample = { channel: null, RealtimeChannel };

@@ -1,6 +1,7 @@
 /**
  * The live admin: changelists that follow changes made by anyone, change forms that say
- * when someone else changed or deleted the record, and feeds of recent events. Each part
+ * when someone else changed or deleted the record, and feeds of recent events; who else has
+ * a record open is shown by realtime-admin-presence.js. Each part
  * starts from an element with a data-realtime attribute, rendered by the template tags of
  * realtime/templatetags/realtime.py. The admin's session authenticates the sockets.
  *
@@ -9,6 +10,7 @@
  */
 
 import { RealtimeChannel } from "./realtime.js";
+import { presenceOnChangeform, presenceOnChangelist, recordIdOf } from "./realtime-admin-presence.js";
 
 const REFRESH_DEBOUNCE_MS = 150; // a burst of events costs one fetch
 const REMOVED_ROW_MS = 700; // how long a deleted row shows in red before it goes
@@ -91,6 +93,7 @@ function rowsOf(form) {
 
 function liveChangelist(element) {
   const idKey = element.dataset.idKey;
+  let present = null; // who has the rows open, once the channel is there
   const named = new Set(); // ids that events named since the last refresh
   let timer = null;
   let running = false;
@@ -138,6 +141,7 @@ function liveChangelist(element) {
         await sleep(REMOVED_ROW_MS);
       }
       swapChangelistForm(current, fresh);
+      present?.refresh();
       for (const [key, { row, text }] of after) {
         const old = before.get(key);
         if (!old) row.classList.add("realtime-added");
@@ -167,6 +171,7 @@ function liveChangelist(element) {
     onStateChange: (state, detail) => showState(element, state, detail),
   });
   element.realtimeChannel = channel;
+  present = presenceOnChangelist(element, channel, rowKey);
 }
 
 /** Put the freshly rendered changelist form in place of the old one, keeping the user's
@@ -217,7 +222,8 @@ function liveChangeform(element) {
   const objectId = element.dataset.objectId;
   const what = element.dataset.verboseName || "record";
   let submitting = false; // our own save publishes an update too; it is not "someone else"
-  document.addEventListener("submit", () => (submitting = true), true);
+  // Bubbling, after the presence warning had its say: a save it held back is no save.
+  document.addEventListener("submit", (event) => (submitting ||= !event.defaultPrevented));
 
   const channel = new RealtimeChannel(element.dataset.channel, {
     lastEventId: lastEventIdOf(element),
@@ -240,8 +246,9 @@ function liveChangeform(element) {
     },
     onStateChange: (state, detail) => showState(element, state, detail),
   });
-  channel.subscribe([/^\d+$/.test(objectId) ? Number(objectId) : objectId]);
+  channel.subscribe([recordIdOf(objectId)]);
   element.realtimeChannel = channel;
+  presenceOnChangeform(element, channel);
 }
 
 // --- feed ------------------------------------------------------------------------------

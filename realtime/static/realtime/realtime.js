@@ -16,6 +16,9 @@
  * It reconnects after unintentional disconnects only, resuming after the last event it
  * received, ignores duplicates, pings to find dead connections, and reports its state:
  * connecting, open, reconnecting, closed or failed. See docs/client.md.
+ *
+ * Presence (who else has a record open, and who is editing it) is in its own section at the
+ * end: presence(channel, recordId, {state, onChange}) and watchPresence(channel, ids, onChange).
  */
 
 export const State = Object.freeze({
@@ -72,12 +75,13 @@ export class RealtimeChannel {
     this.attempts = 0; // failed attempts since the connection was last open
     this.userId = null;
     this._subscribed = null; // ids of a subscribe, re-sent after each reconnect
-    this._notified = new Set(); // notification_ids already handed to onNotification
+    this._notified = new Set(); // "<notification_id>@<timestamp>" already handed to onNotification
     this._unacked = new Set(); // ... and not yet acknowledged to the server
     this._socket = null;
     this._timers = { reconnect: null, ping: null, pong: null, connect: null, ack: null };
     this._generation = 0; // sockets of older generations are ignored
     this._closedByPage = false;
+    this._presence = null; // the presence of this socket's topics (see the presence section below)
     this._onOnline = () => this._retryIfFailed("online");
     this._onVisible = () => {
       if (document.visibilityState === "visible") this._retryIfFailed("visible");
@@ -230,6 +234,7 @@ export class RealtimeChannel {
         this.attempts = 0;
         this._startHeartbeat();
         if (this._subscribed) this.send({ type: "subscribe", ids: [...this._subscribed] });
+        this._presence?.rejoin(); // presence is not replayed: join again, and get fresh states
         this._setState(State.OPEN, { lastEventId: this.lastEventId, userId: this.userId });
         call(o.onOpen, message);
         break;
@@ -240,7 +245,12 @@ export class RealtimeChannel {
         if (Number.isInteger(message.last_event_id)) this.lastEventId = message.last_event_id;
         call(o.onResync, message);
         break;
+      case "presence_state":
+      case "presence_diff":
+        this._presence?.receive(message);
+        break;
       case "error":
+        this._presence?.refused(message);
         call(o.onError, message);
         break;
       default:
@@ -251,8 +261,11 @@ export class RealtimeChannel {
 
   _notify(message) {
     const id = message.notification_id;
-    if (!this._notified.has(id)) {
-      this._notified.add(id);
+    // A notification updated in place (a conversation's newest message) comes again under its id
+    // with a newer timestamp: that one is handed over too.
+    const version = `${id}@${message.timestamp}`;
+    if (!this._notified.has(version)) {
+      this._notified.add(version);
       if (this._notified.size > 1000) this._notified.delete(this._notified.values().next().value);
       call(this.options.onNotification, message);
       call(this.options.onMessage, message);
@@ -391,4 +404,359 @@ function call(callback, ...args) {
     // A page's callback must not break the connection.
     console.error("realtime.js: callback failed", error);
   }
+}
+
+// --- Web Push ------------------------------------------------------------------------------
+// enablePush() asks for permission, registers the service worker (sw.js), subscribes with the
+// server's VAPID key and registers the subscription with the API; disablePush() undoes it.
+// Pushes come while no socket of the user is open (docs/client.md, "Web Push").
+
+export const PUSH_DEFAULTS = Object.freeze({ serviceWorkerUrl: "/realtime/sw.js", scope: "/", apiBase: "" });
+
+export class PushUnavailable extends Error {}
+
+/** Subscribe this browser to pushes for the signed-in user; resolves to {id, endpoint}. */
+export async function enablePush(options = {}) {
+  const { serviceWorkerUrl, scope, apiBase, token } = { ...PUSH_DEFAULTS, ...options };
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    throw new PushUnavailable("this browser has no Web Push");
+  }
+  if ((await Notification.requestPermission()) !== "granted") throw new PushUnavailable("notifications were not allowed");
+  const { public_key: publicKey } = await pushApi(apiBase, "GET", "/api/push/key/", token);
+  const registration = await navigator.serviceWorker.register(serviceWorkerUrl, { scope, type: "classic" });
+  await navigator.serviceWorker.ready;
+  const applicationServerKey = base64UrlToBytes(publicKey);
+  let subscription = await registration.pushManager.getSubscription();
+  if (subscription && !sameBytes(subscription.options.applicationServerKey, applicationServerKey)) {
+    await subscription.unsubscribe(); // made with another key: the server could not push to it
+    subscription = null;
+  }
+  subscription ||= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
+  const saved = await pushApi(apiBase, "POST", "/api/push/subscriptions/", token, subscription.toJSON());
+  return { id: saved.id, endpoint: saved.endpoint };
+}
+
+/** Stop pushes to this browser: the subscription leaves the API and the push service. */
+export async function disablePush(options = {}) {
+  const { scope, apiBase, token } = { ...PUSH_DEFAULTS, ...options };
+  const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration(scope) : undefined;
+  const subscription = registration ? await registration.pushManager.getSubscription() : null;
+  if (!subscription) return false;
+  const mine = await pushApi(apiBase, "GET", "/api/push/subscriptions/", token);
+  for (const saved of mine.filter((item) => item.endpoint === subscription.endpoint)) {
+    await pushApi(apiBase, "DELETE", `/api/push/subscriptions/${saved.id}/`, token);
+  }
+  await subscription.unsubscribe();
+  return true;
+}
+
+/** Call back with what the service worker posts: {type: "push_received" | "push_click", ...}. */
+export function onPushMessage(callback) {
+  if (!("serviceWorker" in navigator)) return noop;
+  const listener = (event) => {
+    const message = event.data;
+    if (message && (message.type === "push_received" || message.type === "push_click")) call(callback, message);
+  };
+  navigator.serviceWorker.addEventListener("message", listener);
+  return () => navigator.serviceWorker.removeEventListener("message", listener);
+}
+
+async function pushApi(apiBase, method, path, token, body) {
+  const headers = { Accept: "application/json" };
+  const value = typeof token === "function" ? await token() : token;
+  if (value) headers.Authorization = `Bearer ${value}`;
+  else if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken"); // the session signs in
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${apiBase}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: value ? "omit" : "same-origin",
+  });
+  if (response.status === 204) return null;
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const why = answer.detail || Object.entries(answer).map(([field, errors]) => `${field}: ${errors}`).join("; ");
+    throw new PushUnavailable(why || `${method} ${path} answered ${response.status}`);
+  }
+  return answer;
+}
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+function base64UrlToBytes(text) {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+}
+
+function sameBytes(buffer, bytes) {
+  if (!buffer) return false;
+  const view = new Uint8Array(buffer);
+  return view.length === bytes.length && view.every((byte, index) => byte === bytes[index]);
+}
+
+// --- chat ------------------------------------------------------------------------------
+export { RealtimeChat } from "./chat.js";
+
+// =========================================================================================
+// Presence (docs/client.md, "Presence"; the messages in docs/protocol.md): who has a record
+// open on a channel, and who is editing it. A member is a user, not a socket: two tabs of one
+// person are one member. Presence is not in the event log, so after every reconnect the client
+// joins (and watches) again by itself, and the fresh presence_state replaces what it knew.
+// =========================================================================================
+
+export const PresenceState = Object.freeze({ VIEWING: "viewing", EDITING: "editing" });
+
+/** The server's limits (docs/protocol.md): topics one socket may join, records it may watch. */
+export const PRESENCE_LIMITS = Object.freeze({ joined: 50, watched: 100 });
+
+const PRESENCE_STATES = new Set(Object.values(PresenceState));
+
+function checkRecordId(recordId) {
+  if (Number.isInteger(recordId) || (typeof recordId === "string" && recordId !== "")) return String(recordId);
+  throw new TypeError(`a record id is an integer or a non-empty string, not ${JSON.stringify(recordId)}`);
+}
+
+function checkPresenceState(state) {
+  if (!PRESENCE_STATES.has(state)) throw new TypeError(`a presence state is "viewing" or "editing", not ${JSON.stringify(state)}`);
+  return state;
+}
+
+/** The members of one topic: replaced by each presence_state, changed by each presence_diff. */
+class Roster {
+  constructor() {
+    this.members = new Map(); // user_id → member, in the order they came
+    this.count = 0; // all of them: a presence_state lists at most 100, and says "count"
+  }
+
+  replace(message) {
+    this.members = new Map((message.members || []).map((member) => [String(member.user_id), member]));
+    this.count = Number.isInteger(message.count) ? message.count : this.members.size;
+  }
+
+  apply(message) {
+    const unlisted = this.count > this.members.size; // some members were beyond the list
+    for (const userId of message.leaves || []) {
+      if (this.members.delete(String(userId)) || unlisted) this.count -= 1;
+    }
+    for (const member of message.joins || []) {
+      const userId = String(member.user_id);
+      if (!this.members.has(userId)) this.count += 1;
+      this.members.set(userId, member); // a state change keeps the member's place
+    }
+    if (Number.isInteger(message.count)) this.count = message.count;
+    this.count = Math.max(this.count, this.members.size);
+  }
+
+  clear() {
+    const had = this.members.size > 0 || this.count > 0;
+    this.members = new Map();
+    this.count = 0;
+    return had;
+  }
+
+  list() {
+    return [...this.members.values()];
+  }
+}
+
+/** What one socket takes part in: the records it joined, and the records it watches. */
+class ChannelPresence {
+  static of(channel) {
+    if (!(channel instanceof RealtimeChannel)) throw new TypeError("presence needs a RealtimeChannel");
+    channel._presence ??= new ChannelPresence(channel);
+    return channel._presence;
+  }
+
+  constructor(channel) {
+    this.channel = channel;
+    this.joined = new Map(); // String(record id) → PresenceHandle
+    this.watch = null; // the one PresenceWatch of this socket, if any
+  }
+
+  /** Send now if the connection is open; otherwise the next connection_established sends it all. */
+  send(message) {
+    return this.channel.state === State.OPEN && this.channel.send(message);
+  }
+
+  rejoin() {
+    for (const handle of this.joined.values()) this.channel.send(handle._joinMessage());
+    this.watch?._rewatch();
+  }
+
+  receive(message) {
+    if (message.record_id === undefined || message.record_id === null) return;
+    const key = String(message.record_id);
+    this.joined.get(key)?._receive(message);
+    this.watch?._receive(key, message);
+  }
+
+  /** A refused join (forbidden, or beyond the limits) names its record: tell that handle. */
+  refused(message) {
+    if (message.record_id === undefined || message.record_id === null) return;
+    this.joined.get(String(message.record_id))?._refused(message);
+  }
+}
+
+class PresenceHandle {
+  constructor(hub, recordId, { state = PresenceState.VIEWING, onChange, onError } = {}) {
+    this._hub = hub;
+    this._key = checkRecordId(recordId);
+    this.recordId = recordId;
+    this.state = checkPresenceState(state);
+    this.left = false;
+    this._roster = new Roster();
+    this._onChange = onChange;
+    this._onError = onError;
+  }
+
+  /** Everyone on the record, this user included (one member however many tabs they have open). */
+  get members() {
+    return this._roster.list();
+  }
+
+  /** How many members there are, also those beyond the 100 a presence_state lists. */
+  get count() {
+    return this._roster.count;
+  }
+
+  /** The members except the user of this socket. */
+  get others() {
+    const me = this._hub.channel.userId;
+    return this.members.filter((member) => me === null || String(member.user_id) !== String(me));
+  }
+
+  /** Change this user's state on the record ("viewing" or "editing"). */
+  update(state) {
+    checkPresenceState(state);
+    if (this.left || state === this.state) return;
+    this.state = state;
+    this._hub.send({ type: "presence_update", record_id: this.recordId, state });
+  }
+
+  /** Leave the record; the handle cannot be used afterwards. */
+  leave() {
+    if (this.left) return;
+    this.left = true;
+    this._hub.joined.delete(this._key);
+    this._hub.send({ type: "presence_leave", record_id: this.recordId });
+  }
+
+  _joinMessage() {
+    return { type: "presence_join", record_id: this.recordId, state: this.state };
+  }
+
+  _receive(message) {
+    if (message.type === "presence_state") this._roster.replace(message);
+    else this._roster.apply(message);
+    call(this._onChange, this.members, { count: this.count, others: this.others, message });
+  }
+
+  _refused(message) {
+    call(this._onError, message);
+  }
+}
+
+class PresenceWatch {
+  constructor(hub, recordIds, onChange) {
+    this._hub = hub;
+    this._onChange = onChange;
+    this._ids = []; // as given, sent as they are
+    this._rosters = new Map(); // String(record id) → Roster
+    this._sent = false; // whether the server has the current set
+    this.stopped = false;
+    this.update(recordIds);
+  }
+
+  /** The members of one watched record (an empty list when nobody has it open). */
+  members(recordId) {
+    return this._rosters.get(String(recordId))?.list() || [];
+  }
+
+  /** Watch these records instead (at most 100); [] watches none. */
+  update(recordIds) {
+    if (this.stopped) return;
+    if (!Array.isArray(recordIds)) throw new TypeError("watchPresence needs a list of record ids");
+    const keys = recordIds.map(checkRecordId);
+    if (keys.length > PRESENCE_LIMITS.watched) {
+      throw new RangeError(`at most ${PRESENCE_LIMITS.watched} records may be watched on one socket, not ${keys.length}`);
+    }
+    const kept = new Set(keys);
+    for (const [key, roster] of this._rosters) {
+      if (!kept.has(key)) {
+        this._rosters.delete(key);
+        if (roster.clear()) this._changed(key, roster);
+      }
+    }
+    for (const key of keys) if (!this._rosters.has(key)) this._rosters.set(key, new Roster());
+    const same = this._sent && keys.join("\u0000") === this._ids.map(String).join("\u0000");
+    this._ids = [...recordIds];
+    if (!same) this._sent = this._hub.send(this._watchMessage()); // a refreshed list of the same rows costs nothing
+  }
+
+  /** Watch nothing any more; the watch cannot be used afterwards. */
+  stop() {
+    if (this.stopped) return;
+    this.update([]);
+    this.stopped = true;
+    if (this._hub.watch === this) this._hub.watch = null;
+  }
+
+  _watchMessage() {
+    return { type: "presence_watch", record_ids: this._ids };
+  }
+
+  /** After a reconnect: forget every record's members (a record nobody has open any more gets
+   * no presence_state), and watch again; the fresh presence_state frames fill them in. */
+  _rewatch() {
+    for (const [key, roster] of this._rosters) if (roster.clear()) this._changed(key, roster);
+    this._sent = this._hub.channel.send(this._watchMessage());
+  }
+
+  _receive(key, message) {
+    const roster = this._rosters.get(key);
+    if (!roster) return;
+    if (message.type === "presence_state") roster.replace(message);
+    else roster.apply(message);
+    this._changed(key, roster, message);
+  }
+
+  _changed(key, roster, message = null) {
+    const recordId = this._ids.find((id) => String(id) === key) ?? key;
+    call(this._onChange, recordId, roster.list(), { count: roster.count, message });
+  }
+}
+
+/**
+ * Join a record's presence on a channel: `channel` is a RealtimeChannel, `recordId` the
+ * record's id (as its `<entity>_id` in events). `onChange(members, {count, others, message})`
+ * is called with the current members (this user included) whenever they change. Returns a
+ * handle: `update(state)`, `leave()`, `members`, `others`, `count`.
+ */
+export function presence(channel, recordId, options = {}) {
+  const hub = ChannelPresence.of(channel);
+  const key = checkRecordId(recordId);
+  if (hub.joined.has(key)) throw new Error(`record ${key} is already joined on this channel: use its handle's update()`);
+  if (hub.joined.size >= PRESENCE_LIMITS.joined) {
+    throw new RangeError(`at most ${PRESENCE_LIMITS.joined} records may be joined on one socket`);
+  }
+  const handle = new PresenceHandle(hub, recordId, options);
+  hub.joined.set(key, handle);
+  hub.send(handle._joinMessage());
+  return handle;
+}
+
+/**
+ * Follow who has some records open without joining them (a list page): `onChange(recordId,
+ * members, {count, message})` for each record whose members change. One watch per socket;
+ * returns it: `update(recordIds)`, `stop()`, `members(recordId)`.
+ */
+export function watchPresence(channel, recordIds, onChange) {
+  const hub = ChannelPresence.of(channel);
+  if (hub.watch) throw new Error("this channel already watches records: use its watch's update()");
+  hub.watch = new PresenceWatch(hub, recordIds, onChange);
+  return hub.watch;
 }

@@ -4,6 +4,7 @@ the same frames autobahn would, whatever their size."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from functools import partial
@@ -14,7 +15,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from websockets.sync.client import connect
 
 from realtime.log.messages import websocket_frame
-from realtime.speedups.daphne import direct_closer, direct_writer, protocol_behind, unsent_meter
+from realtime.speedups.daphne import direct_closer, direct_writer, protocol_behind, response_unsent_meter, unsent_meter
 from tests.factories import ServiceFactory
 from tests.realtime.speedups.conftest import ON
 from tests.support.servers import Daphne
@@ -84,3 +85,43 @@ def test_small_medium_and_large_events_arrive_intact_over_daphne():
             assert message["data"]["description"] == "é" * size
         ws.send(json.dumps({"type": "ping"}))
         assert json.loads(ws.recv(timeout=5)) == {"type": "pong"}
+
+
+class StreamingRequest:
+    """What daphne's HTTP ``send`` is built around: a request whose channel's transport is
+    Twisted's (``dataBuffer``, ``offset``, ``_tempDataLen``)."""
+
+    def __init__(self) -> None:
+        self.channel = type("Channel", (), {})()
+        self.channel.transport = type("Transport", (), {"dataBuffer": b"x" * 300, "offset": 100, "_tempDataLen": 50})()
+        self.channel.transport.connected = True
+
+
+async def an_asgi_application(scope: dict, receive: object, send: object) -> object:
+    # As daphne runs an application: ``send`` is a local of the request task's outermost coroutine.
+    return response_unsent_meter()
+
+
+def run_as_daphne_request(send: object) -> object:
+    async def main() -> object:
+        return await asyncio.create_task(an_asgi_application({}, None, send))
+
+    return asyncio.run(main())
+
+
+def test_a_streaming_response_finds_the_bytes_twisted_holds_for_its_connection():
+    request = StreamingRequest()
+    meter = run_as_daphne_request(partial(Server.__new__(Server).handle_reply, request))
+
+    assert callable(meter) and meter() == 300 - 100 + 50
+    request.channel = None  # the request finished, or its connection was lost
+    assert meter() is None
+
+
+def test_a_streaming_response_on_another_server_or_with_the_speedups_off_has_no_meter(settings):
+    async def send(message: dict) -> None:  # e.g. uvicorn's, which waits for its buffer by itself
+        pass
+
+    assert run_as_daphne_request(send) is None
+    settings.REALTIME = {**settings.REALTIME, "SPEEDUPS": False}
+    assert run_as_daphne_request(partial(Server.__new__(Server).handle_reply, StreamingRequest())) is None
