@@ -52,11 +52,15 @@ test: install-dev
 	exit $$status
 
 # The real-time, API and browser tests with every speed-up off (REALTIME_SPEEDUPS=0: public APIs
-# only, docs/performance.md); the speed-ups' own guard tests (tests/*/speedups) are left out.
+# only, docs/performance.md); the speed-ups' own guard tests (tests/*/speedups) are left out. Then
+# the clinic's suite (realtime's core) with them off too; both run, and either failing fails.
 NOSPEEDUPS_TESTS ?= tests/realtime tests/browser $(wildcard tests/petland/test_api_*.py)
 test-nospeedups: install-dev
-	REALTIME_SPEEDUPS=0 REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0} \
-	$(PY) -m pytest $(NOSPEEDUPS_TESTS) --ignore=tests/realtime/speedups $(PYTEST_ARGS)
+	@export REALTIME_SPEEDUPS=0 REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}; status=0; \
+	$(PY) -m pytest $(NOSPEEDUPS_TESTS) --ignore=tests/realtime/speedups $(PYTEST_ARGS) || status=$$?; \
+	echo "=== examples/clinic (REALTIME_SPEEDUPS=0)"; \
+	(cd examples/clinic && $(abspath $(PY)) -m pytest -q) || status=$$?; \
+	exit $$status
 
 # Only the tests that drive Chromium (tests/browser).
 test-browser: install-dev

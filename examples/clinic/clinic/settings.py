@@ -111,6 +111,8 @@ else:  # one process only; the system check realtime.W001 says so
 
 REALTIME = {
     "PUBLICATIONS": "visits.publications.PUBLICATIONS",
+    # REALTIME_SPEEDUPS=0: realtime on its libraries' public APIs only (docs/performance.md).
+    "SPEEDUPS": env_bool("REALTIME_SPEEDUPS", True),
     # Notifications travel on a channel of the table; the clinic has one, so they share it.
     "NOTIFICATION_CHANNEL": "visits",
     "POLL_INTERVAL": float(os.environ.get("CLINIC_POLL_INTERVAL", "1.0")),
