@@ -1,5 +1,5 @@
 """``manage.py listen`` in a process of its own, its output read line by line, for the tests
-of the terminal client's presence (tests/realtime/test_listen_presence.py). The waits are
+of the terminal client, in the project of the test run (PetLand's or the example project's). The waits are
 generous: on a loaded machine the command alone takes over ten seconds to start."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
-from tests.support.servers import ROOT, child_env
+from tests.support.servers import child_env, this_project
 
 
 class Listen:
@@ -21,7 +21,7 @@ class Listen:
     def __init__(self, *args: str):
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "listen", *args],
-            cwd=ROOT,
+            cwd=this_project().root,
             env=child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

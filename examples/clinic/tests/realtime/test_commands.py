@@ -4,10 +4,6 @@ notification service."""
 from __future__ import annotations
 
 import json
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -16,60 +12,11 @@ from django.core.management import CommandError, call_command
 from realtime.log import selectors
 from realtime.models import Event, Notification
 from tests.factories import VisitFactory
-from tests.support.servers import CLINIC, Daphne, child_env
+from tests.support.listen import listeners
+from tests.support.servers import Daphne
 from tests.support.sockets import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-class Listen:
-    """``manage.py listen ...`` in its own process, its output read line by line. The waits are
-    generous: on a loaded machine the command alone takes over ten seconds to start."""
-
-    def __init__(self, *args: str):
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "listen", *args],
-            cwd=CLINIC.root,
-            env=child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.out: queue.Queue[str] = queue.Queue()
-        self.err: queue.Queue[str] = queue.Queue()
-        self.stderr: list[str] = []  # every status line, kept
-        self.pumps = [
-            threading.Thread(target=_pump, args=(self.proc.stdout, self.out, []), daemon=True),
-            threading.Thread(target=_pump, args=(self.proc.stderr, self.err, self.stderr), daemon=True),
-        ]
-        for pump in self.pumps:
-            pump.start()
-
-    def line(self, timeout: float = 30) -> str:
-        return self.out.get(timeout=timeout)
-
-    def status(self, containing: str, timeout: float = 60) -> str:
-        while True:
-            line = self.err.get(timeout=timeout)
-            if containing in line:
-                return line
-
-    def wait(self, timeout: float = 60) -> int:
-        code = self.proc.wait(timeout)
-        for pump in self.pumps:
-            pump.join(5)
-        return code
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _pump(stream, lines: queue.Queue, kept: list[str]) -> None:
-    for line in stream:
-        kept.append(line.rstrip("\n"))
-        lines.put(kept[-1])
 
 
 @pytest.fixture
@@ -80,15 +27,8 @@ def server() -> Iterator[Daphne]:
 
 @pytest.fixture
 def listening() -> Iterator:
-    started: list[Listen] = []
-
-    def _start(*args: str) -> Listen:
-        started.append(Listen(*args))
-        return started[-1]
-
-    yield _start
-    for listener in started:
-        listener.stop()
+    with listeners() as start:
+        yield start
 
 
 # --- listen ----------------------------------------------------------------------------------
